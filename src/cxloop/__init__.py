@@ -1,0 +1,3 @@
+"""cxloop: self-hosted customer experience management."""
+
+__version__ = "0.1.0"
