@@ -1,0 +1,93 @@
+"""The job queue: Huey on SQLite by default, on Redis when ``CXLOOP_REDIS_URL`` is set.
+
+Tasks are plain functions registered with :func:`task` or :func:`periodic` in any module
+named ``tasks``; :func:`build_huey` binds them to a queue for one configuration. A task
+receives a :class:`JobContext` first, so it can open database sessions for its settings.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+from sqlalchemy.orm import Session
+
+from cxloop.config import Settings
+from cxloop.plugins import modules_named
+from cxloop.store.engine import session_scope
+
+
+@dataclass(frozen=True)
+class JobContext:
+    settings: Settings
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.settings.resolved_database_url) as session:
+            yield session
+
+
+@dataclass(frozen=True)
+class _TaskSpec:
+    fn: Callable[..., Any]
+    retries: int = 0
+    retry_delay: int = 0
+    schedule: dict[str, str] | None = None
+    name: str = field(default="")
+
+
+_SPECS: dict[str, _TaskSpec] = {}
+
+
+def task(retries: int = 3, retry_delay: int = 10) -> Callable[[Callable[..., Any]], Any]:
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        name = fn.__name__
+        _SPECS[name] = _TaskSpec(fn, retries, retry_delay, None, name)
+        return fn
+
+    return wrap
+
+
+def periodic(**cron: str) -> Callable[[Callable[..., Any]], Any]:
+    """Register a periodic task; ``cron`` takes huey's crontab fields (minute, hour...)."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        _SPECS[fn.__name__] = _TaskSpec(fn, 0, 0, cron, fn.__name__)
+        return fn
+
+    return wrap
+
+
+def make_queue(settings: Settings, name: str = "cxloop") -> Huey:
+    if settings.redis_url:
+        return RedisHuey(name, url=settings.redis_url)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name, filename=str(settings.data_dir / "jobs.db"))
+
+
+def build_huey(settings: Settings, name: str = "cxloop") -> Huey:
+    """A queue with every registered task bound to ``settings``."""
+    modules_named("tasks")
+    huey = make_queue(settings, name)
+    ctx = JobContext(settings)
+    for spec in _SPECS.values():
+        bound = functools.wraps(spec.fn)(functools.partial(spec.fn, ctx))
+        if spec.schedule is not None:
+            huey.periodic_task(crontab(**spec.schedule), name=spec.name)(bound)
+        else:
+            huey.task(retries=spec.retries, retry_delay=spec.retry_delay, name=spec.name)(bound)
+    return huey
+
+
+def enqueue(huey: Huey, name: str, *args: Any, **kwargs: Any) -> Any:
+    """Queue the task called ``name``; returns huey's result handle."""
+    return huey._registry.string_to_task(name)(*args, **kwargs)  # noqa: SLF001
+
+
+def task_names() -> list[str]:
+    modules_named("tasks")
+    return sorted(_SPECS)

@@ -1,0 +1,184 @@
+"""Request dependencies: settings, the per-request transaction, the caller and their scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from huey import Huey
+from itsdangerous import BadSignature, TimestampSigner
+from sqlalchemy.orm import Session
+
+from cxloop.config import Settings
+from cxloop.security import ROLE_PERMISSIONS
+from cxloop.store import accounts, audit
+from cxloop.store.engine import session_factory
+from cxloop.store.models.auth import ApiKey, WebSession
+from cxloop.store.models.org import User
+from cxloop.store.scope import Scope
+from cxloop.web.errors import ApiError, LoginRequired
+from cxloop.web.i18n import LANGUAGES, negotiate
+
+SESSION_COOKIE = "cxloop_session"
+LANG_COOKIE = "cxloop_lang"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_huey(request: Request) -> Huey:
+    return request.app.state.huey  # type: ignore[no-any-return]
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, else rolled back."""
+    session = session_factory(get_settings(request).resolved_database_url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+HueyDep = Annotated[Huey, Depends(get_huey)]
+
+
+@dataclass
+class Principal:
+    """Who is calling: a logged-in user or an API key, with what they may see and do."""
+
+    user: User | None
+    api_key: ApiKey | None
+    permissions: frozenset[str]
+    scope: Scope
+    web_session: WebSession | None
+    language: str
+    actor: audit.Actor
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def require(self, permission: str) -> None:
+        if permission not in self.permissions:
+            raise ApiError(403, f"this action needs the {permission!r} permission")
+
+    @property
+    def role(self) -> str:
+        return self.user.role if self.user else "api_key"
+
+
+def signer(settings: Settings) -> TimestampSigner:
+    return TimestampSigner(settings.resolved_secret_key, salt="cxloop-session")
+
+
+def request_language(request: Request, user: User | None, settings: Settings) -> str:
+    if user is not None and user.language in LANGUAGES:
+        return user.language
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in LANGUAGES:
+        return cookie
+    return negotiate(request.headers.get("accept-language"), settings.default_language)
+
+
+def _client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+async def _check_csrf(request: Request, web: WebSession) -> None:
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if not sent or sent != web.csrf_token:
+        raise ApiError(403, "missing or invalid CSRF token", field="csrf_token", code="csrf")
+
+
+async def _resolve(request: Request, session: Session, settings: Settings) -> Principal | None:
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(401, "Authorization header must be 'Bearer <api key>'")
+        key = accounts.resolve_api_key(session, token.strip())
+        if key is None:
+            raise ApiError(401, "invalid or revoked API key")
+        return Principal(
+            user=None,
+            api_key=key,
+            permissions=frozenset(key.scopes),
+            scope=Scope.for_units(session, [key.org_unit_id]),
+            web_session=None,
+            language=request_language(request, None, settings),
+            actor=audit.Actor(
+                api_key_id=key.id, label=f"api key {key.name}", ip=_client_ip(request)
+            ),
+        )
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    try:
+        token = signer(settings).unsign(cookie, max_age=settings.session_hours * 3600).decode()
+    except BadSignature:
+        return None
+    loaded = accounts.load_session(session, token)
+    if loaded is None:
+        return None
+    web, user = loaded
+    if request.method in UNSAFE:
+        await _check_csrf(request, web)
+    full = Scope.for_units(session, user.unit_ids)
+    return Principal(
+        user=user,
+        api_key=None,
+        permissions=ROLE_PERMISSIONS.get(user.role, frozenset()),
+        scope=full.narrowed(session, web.current_unit_id),
+        web_session=web,
+        language=request_language(request, user, settings),
+        actor=audit.Actor(user_id=user.id, label=user.email, ip=_client_ip(request)),
+    )
+
+
+async def api_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+    principal = await _resolve(request, session, settings)
+    if principal is None:
+        raise ApiError(401, "authentication required: send a session cookie or a Bearer API key")
+    return principal
+
+
+async def page_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+    principal = await _resolve(request, session, settings)
+    if principal is None or principal.user is None:
+        raise LoginRequired
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(api_principal)]
+PageUser = Annotated[Principal, Depends(page_principal)]
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> PageParams:
+    return PageParams(limit, offset)
+
+
+Pagination = Annotated[PageParams, Depends(page_params)]
