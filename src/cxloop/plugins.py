@@ -18,10 +18,12 @@ def submodules(package: str) -> list[ModuleType]:
 
 
 def modules_named(leaf: str, root: str = "cxloop") -> list[ModuleType]:
-    """Every module called ``leaf`` (e.g. ``tasks``) anywhere below ``root``."""
+    """Every module called ``leaf`` or ``*_leaf`` (e.g. ``tasks``, ``feedback_tasks``)
+    anywhere below ``root``."""
     pkg = importlib.import_module(root)
     found = []
     for info in pkgutil.walk_packages(pkg.__path__, prefix=f"{root}."):
-        if info.name.rsplit(".", 1)[-1] == leaf:
+        name = info.name.rsplit(".", 1)[-1]
+        if name == leaf or name.endswith(f"_{leaf}"):
             found.append(importlib.import_module(info.name))
     return sorted(found, key=lambda m: m.__name__)

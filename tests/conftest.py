@@ -1,0 +1,219 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL when
+``CXLOOP_TEST_DATABASE_URL`` is set), the app, a small org and helpers to log in."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from cxloop.config import Settings, load_settings
+from cxloop.store.accounts import create_api_key
+from cxloop.store.engine import dispose_engines, get_engine, session_factory
+from cxloop.store.migrate import upgrade
+from cxloop.store.models import Base
+from cxloop.store.models.org import OrgUnit, User
+from cxloop.store.org import create_unit, create_user
+from cxloop.web.app import create_app
+
+PASSWORD = "correct horse battery"
+
+
+def _database_url(tmp: Path) -> str:
+    return os.environ.get("CXLOOP_TEST_DATABASE_URL") or f"sqlite:///{tmp / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    settings = load_settings(database_url=url)
+    url = settings.resolved_database_url
+    if url.startswith("postgresql"):
+        with get_engine(url).begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    upgrade(url)
+    yield url
+    dispose_engines()
+
+
+def _wipe(url: str) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with get_engine(url).begin() as conn:
+        if url.startswith("postgresql"):
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            conn.execute(text("PRAGMA defer_foreign_keys=ON"))
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Iterator[Settings]:
+    """Settings on a clean database; every test starts with no rows."""
+    _wipe(database_url)
+    yield load_settings(
+        env="test",
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-" + "x" * 40,
+        workers=0,
+    )
+    _wipe(database_url)
+
+
+@pytest.fixture
+def session(settings: Settings) -> Iterator[Session]:
+    s = session_factory(settings.resolved_database_url)()
+    try:
+        yield s
+    finally:
+        s.rollback()
+        s.close()
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    application = create_app(settings)
+    # Background work runs inline in tests unless a test starts a real consumer.
+    application.state.huey.immediate = True
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver") as c:
+        yield c
+
+
+@dataclass
+class Org:
+    """company → east (store_a, store_b), west (store_c); a user per role."""
+
+    units: dict[str, OrgUnit] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+
+    def unit(self, code: str) -> OrgUnit:
+        return self.units[code]
+
+
+@pytest.fixture
+def org(session: Session) -> Org:
+    o = Org()
+    tree = [
+        ("acme", "company", None),
+        ("east", "region", "acme"),
+        ("store_a", "store", "east"),
+        ("store_b", "store", "east"),
+        ("west", "region", "acme"),
+        ("store_c", "store", "west"),
+    ]
+    for code, kind, parent in tree:
+        o.units[code] = create_unit(
+            session=session,
+            code=code,
+            name=code.replace("_", " ").title(),
+            kind=kind,
+            parent=o.units[parent] if parent else None,
+            timezone="Asia/Tokyo",
+        )
+    people = [
+        ("admin", "admin", ["acme"]),
+        ("exec", "executive", ["acme"]),
+        ("analyst", "analyst", ["acme"]),
+        ("east_manager", "manager", ["east"]),
+        ("manager_a", "manager", ["store_a"]),
+        ("manager_c", "manager", ["store_c"]),
+        ("frontline_a", "frontline", ["store_a"]),
+    ]
+    for name, role, units in people:
+        o.users[name] = create_user(
+            session=session,
+            email=f"{name}@acme.example",
+            name=name,
+            role=role,
+            units=[o.units[u] for u in units],
+            password=PASSWORD,
+        )
+    session.commit()
+    return o
+
+
+def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Log ``client`` in through the real form; returns the session's CSRF token."""
+    page = client.get("/login")
+    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    home = client.get("/")
+    return home.text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+
+
+def make_api_key(session: Session, unit: OrgUnit, scopes: list[str], name: str = "test") -> str:
+    key, _ = create_api_key(session=session, name=name, scopes=scopes, unit=unit)
+    session.commit()
+    return key
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: FastAPI
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[LiveServer]:
+    """The app on a real socket, for browsers and load tools."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("live server did not start")
+        time.sleep(0.02)
+    yield LiveServer(f"http://127.0.0.1:{port}", app)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
