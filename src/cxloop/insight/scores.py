@@ -102,7 +102,8 @@ def nps_from_counts(
     Add 3 to n and 3/4 to both promoters and detractors, then use the variance of a
     difference of two multinomial proportions on the adjusted figures:
     ``nps_adj ± z * sqrt((p+ + p- - (p+ - p-)^2) / n_adj)``. The reported ``value``
-    is the unadjusted NPS; only the interval uses the adjusted proportions.
+    is the unadjusted NPS; only the interval uses the adjusted proportions. The
+    published constants (3 and 3/4) are kept at every confidence level; only z changes.
     """
     n = counts.n
     if n == 0:
