@@ -217,3 +217,46 @@ def browser() -> Iterator[object]:
             yield b
         finally:
             b.close()
+
+
+@dataclass
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) that keeps what it receives."""
+
+    host: str
+    port: int
+    messages: list[object] = field(default_factory=list)
+
+    def parsed(self) -> list[object]:
+        import email
+        from email import policy
+
+        return [email.message_from_bytes(m, policy=policy.default) for m in self.messages]  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    box = SmtpServer("127.0.0.1", port)
+
+    class _Handler:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+            box.messages.append(envelope.original_content)  # type: ignore[attr-defined]
+            return "250 OK"
+
+    controller = Controller(_Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
+    """``settings`` pointing at the test SMTP server."""
+    return settings.model_copy(
+        update={"smtp_host": smtp_server.host, "smtp_port": smtp_server.port}
+    )
