@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from cxloop.config import Settings, load_settings
+from cxloop.security import hash_password
 from cxloop.store.accounts import create_api_key
 from cxloop.store.engine import dispose_engines, get_engine, session_factory
 from cxloop.store.migrate import upgrade
@@ -28,6 +29,7 @@ from cxloop.store.org import create_unit, create_user
 from cxloop.web.app import create_app
 
 PASSWORD = "correct horse battery"
+_PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per run
 
 
 def _database_url(tmp: Path) -> str:
@@ -144,8 +146,8 @@ def org(session: Session) -> Org:
             name=name,
             role=role,
             units=[o.units[u] for u in units],
-            password=PASSWORD,
         )
+        o.users[name].password_hash = _PASSWORD_HASH
     session.commit()
     return o
 
