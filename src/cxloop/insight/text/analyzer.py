@@ -1,0 +1,126 @@
+"""The Analyzer protocol and its two backends: fast (lexicon) and accurate (embeddings)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+
+from cxloop.insight.text._tokens import tokenize_ja
+from cxloop.insight.text.language import detect_language
+from cxloop.insight.text.model import Embedder, LinearSentimentModel, default_embedder, features
+from cxloop.insight.text.sentences import split_sentences
+from cxloop.insight.text.sentiment import (
+    SentenceSentiment,
+    Sentiment,
+    analyze_sentiment,
+    lexicon_sentence_score,
+    rollup,
+)
+from cxloop.insight.text.taxonomy import Taxonomy, default_taxonomy
+from cxloop.insight.text.themes import ThemeHit, ThemeMatcher
+
+Mode = Literal["fast", "accurate"]
+# The classifier was trained on English; elsewhere it only speaks where the native
+# lexicon finds nothing, and then at half strength (it transfers, but less reliably).
+_TRANSFER_WEIGHT = 0.5
+_MODEL_LANGUAGES = frozenset({"en"})
+
+
+@dataclass(frozen=True)
+class Analysis:
+    language: str
+    sentiment: Sentiment
+    themes: list[ThemeHit] = field(default_factory=list)
+
+
+class Analyzer(Protocol):
+    mode: str
+
+    def analyze(self, texts: Sequence[str]) -> list[Analysis]: ...
+
+
+class LexiconAnalyzer:
+    """Fast mode: lexicon sentiment and taxonomy matching; thousands of records a second."""
+
+    mode = "fast"
+
+    def __init__(self, taxonomy: Taxonomy | None = None) -> None:
+        self.matcher = ThemeMatcher(taxonomy or default_taxonomy())
+
+    def analyze(self, texts: Sequence[str]) -> list[Analysis]:
+        out = []
+        for text in texts:
+            language = detect_language(text)
+            sentiment = analyze_sentiment(text, language)
+            out.append(Analysis(language, sentiment, self._themes(text, language)))
+        return out
+
+    def _themes(self, text: str, language: str) -> list[ThemeHit]:
+        tokens = tokenize_ja(text) if language == "ja" else None
+        return self.matcher.match(text, language, tokens)
+
+
+class EmbeddingAnalyzer(LexiconAnalyzer):
+    """Accurate mode: sentence embeddings + linear model, combined with the lexicon score."""
+
+    mode = "accurate"
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy | None = None,
+        embedder: Embedder | None = None,
+        model: LinearSentimentModel | None = None,
+    ) -> None:
+        super().__init__(taxonomy)
+        self._embedder = embedder
+        self.model = model or LinearSentimentModel.load()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:  # loading the encoder takes ~1 s: only when first needed
+            self._embedder = default_embedder()
+        return self._embedder
+
+    def analyze(self, texts: Sequence[str]) -> list[Analysis]:
+        languages = [detect_language(t) for t in texts]
+        split = [split_sentences(t) for t in texts]
+        flat = [(i, s) for i, sentences in enumerate(split) for s in sentences]
+        lex = np.array([lexicon_sentence_score(s.text, languages[i]) for i, s in flat])
+        model_scores = np.zeros(len(flat))
+        if flat:
+            vectors = self.embedder([s.text for _, s in flat])
+            model_scores = self.model.scores(features(vectors, lex))
+        per_record: list[list[SentenceSentiment]] = [[] for _ in texts]
+        for (i, s), lex_score, model_score in zip(flat, lex, model_scores, strict=True):
+            score = _combine(languages[i], float(lex_score), float(model_score))
+            per_record[i].append(SentenceSentiment(s.text, s.start, s.end, round(score, 4)))
+        return [
+            Analysis(lang, rollup(sentences), self._themes(text, lang))
+            for text, lang, sentences in zip(texts, languages, per_record, strict=True)
+        ]
+
+
+def _combine(language: str, lexicon_score: float, model_score: float) -> float:
+    if language in _MODEL_LANGUAGES:
+        return model_score
+    if lexicon_score:
+        return lexicon_score
+    return _TRANSFER_WEIGHT * model_score
+
+
+_DEFAULTS: dict[str, Analyzer] = {}
+
+
+def get_analyzer(mode: Mode = "fast", taxonomy: Taxonomy | None = None) -> Analyzer:
+    """Analyzer for ``mode``; analyzers on the default taxonomy are built once per process."""
+    if mode not in ("fast", "accurate"):
+        raise ValueError(f"unknown analyzer mode {mode!r}: use 'fast' or 'accurate'")
+    factory = LexiconAnalyzer if mode == "fast" else EmbeddingAnalyzer
+    if taxonomy is not None:
+        return factory(taxonomy)
+    if mode not in _DEFAULTS:
+        _DEFAULTS[mode] = factory()
+    return _DEFAULTS[mode]

@@ -1,0 +1,52 @@
+import pytest
+
+from cxloop.insight.text import Analysis, get_analyzer, load_taxonomy
+
+TEXTS = [
+    "The staff were friendly and helpful. Delivery was quick.",
+    "料理が美味しくなかった。店員の態度も最悪でした。",
+    "部屋はとても綺麗でした。でも朝食は最悪でした。",
+]
+
+
+@pytest.mark.parametrize("mode", ["fast", "accurate"])
+def test_modes_agree_on_clear_cases(mode: str) -> None:
+    result = get_analyzer(mode).analyze(TEXTS)  # type: ignore[arg-type]
+    assert all(isinstance(a, Analysis) for a in result)
+    assert [a.language for a in result] == ["en", "ja", "ja"]
+    assert result[0].sentiment.label in {"positive", "very_positive"}
+    assert result[1].sentiment.label in {"negative", "very_negative"}
+    assert result[2].sentiment.label == "mixed"
+    assert {"staff_attitude", "delivery"} <= {t.id for t in result[0].themes}
+    assert {"food_quality", "staff_attitude"} <= {t.id for t in result[1].themes}
+    assert len(result[1].sentiment.sentences) == 2
+
+
+def test_accurate_mode_scores_english_with_the_model() -> None:
+    accurate = get_analyzer("accurate").analyze(["I ordered a phone case on Tuesday."])[0]
+    fast = get_analyzer("fast").analyze(["I ordered a phone case on Tuesday."])[0]
+    # The lexicon finds nothing to score here; the model always gives a graded opinion.
+    assert fast.sentiment.score == 0.0
+    assert accurate.sentiment.score != 0.0
+    assert -1.0 <= accurate.sentiment.score <= 1.0
+
+
+def test_default_analyzers_are_shared_and_custom_taxonomy_is_not() -> None:
+    assert get_analyzer("fast") is get_analyzer("fast")
+    tax = load_taxonomy(
+        {"themes": [{"id": "x", "name": {"en": "X", "ja": "X"}, "terms": {"en": ["widget"]}}]}
+    )
+    custom = get_analyzer("fast", taxonomy=tax)
+    assert custom is not get_analyzer("fast")
+    assert [t.id for t in custom.analyze(["The widget broke"])[0].themes] == ["x"]
+
+
+def test_unknown_mode_is_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown analyzer mode"):
+        get_analyzer("slow")  # type: ignore[arg-type]
+
+
+def test_empty_inputs() -> None:
+    assert get_analyzer("accurate").analyze([]) == []
+    empty = get_analyzer("accurate").analyze([""])[0]
+    assert empty.sentiment.label == "neutral" and empty.themes == []
