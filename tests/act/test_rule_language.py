@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from cxloop.act.rule_language import (
@@ -334,3 +336,12 @@ def test_would_loop(condition, outputs, expected):
 def test_would_loop_rejects_unknown_kinds():
     with pytest.raises(ValueError, match="unknown record kind"):
         would_loop("nps <= 6", ["case"])
+
+
+def test_every_example_in_the_rules_reference_compiles():
+    doc = (Path(__file__).parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
+    first_block = doc.split("```text\n", 1)[1].split("```", 1)[0]
+    examples = [line for line in first_block.splitlines() if line.strip()]
+    assert len(examples) == 8
+    for example in examples:
+        compile_condition(example)
