@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
 from cxloop.config import Settings, load_settings
@@ -51,7 +51,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _wipe(url: str) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    present = set(inspect(get_engine(url)).get_table_names())
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in present]
     with get_engine(url).begin() as conn:
         if url.startswith("postgresql"):
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

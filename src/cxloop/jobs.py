@@ -74,18 +74,27 @@ def build_huey(settings: Settings, name: str = "cxloop") -> Huey:
     modules_named("tasks")
     huey = make_queue(settings, name)
     ctx = JobContext(settings)
+    wrappers: dict[str, Any] = {}
     for spec in _SPECS.values():
         bound = functools.wraps(spec.fn)(functools.partial(spec.fn, ctx))
         if spec.schedule is not None:
-            huey.periodic_task(crontab(**spec.schedule), name=spec.name)(bound)
-        else:
-            huey.task(retries=spec.retries, retry_delay=spec.retry_delay, name=spec.name)(bound)
+            # Huey keeps no result for periodic runs, so a periodic task is also registered
+            # as a plain task: enqueueable by hand (`cxloop jobs`, tests) with its result.
+            huey.periodic_task(crontab(**spec.schedule), name=f"{spec.name}@schedule")(bound)
+        wrappers[spec.name] = huey.task(
+            retries=spec.retries, retry_delay=spec.retry_delay, name=spec.name
+        )(bound)
+    huey.cxloop_tasks = wrappers  # type: ignore[attr-defined]
     return huey
 
 
 def enqueue(huey: Huey, name: str, *args: Any, **kwargs: Any) -> Any:
     """Queue the task called ``name``; returns huey's result handle."""
-    return huey._registry.string_to_task(name)(*args, **kwargs)  # noqa: SLF001
+    try:
+        wrapper = huey.cxloop_tasks[name]  # type: ignore[attr-defined]
+    except KeyError:
+        raise LookupError(f"no task called {name!r}; see `cxloop jobs list`") from None
+    return wrapper(*args, **kwargs)
 
 
 def task_names() -> list[str]:
