@@ -218,6 +218,9 @@ def test_caret_lines_up_under_wide_characters():
         ("metric(aht) > 1", "quoted metric name"),
         (r'text contains "\q"', "unknown escape"),
         ("nps < 3abc", "malformed number"),
+        ("touchpoint = web", 'put text in quotes: "web"'),
+        ("not " * 100 + "nps = 1", "nested more than 64 levels"),
+        ("(" * 100 + "nps = 1" + ")" * 100, "nested more than 64 levels"),
     ],
 )
 def test_invalid_rules_raise_with_an_explanation(source, fragment):

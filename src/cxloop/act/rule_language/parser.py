@@ -33,6 +33,8 @@ from cxloop.act.rule_language.nodes import (
 
 _KEYWORDS = frozenset({"and", "or", "not", "in", "contains", "contains_any", "is", "null"})
 _ORDERING = frozenset({"<", "<=", ">", ">="})
+# Keeps the recursive parser and the compiled closures far from Python's recursion limit.
+_MAX_DEPTH = 64
 
 
 def parse(source: str) -> Node:
@@ -53,6 +55,7 @@ class _Parser:
         self.source = source
         self.tokens = tokenize(source)
         self.pos = 0
+        self.depth = 0
 
     # -- token helpers -------------------------------------------------------------------
     @property
@@ -107,6 +110,15 @@ class _Parser:
         return items[0] if len(items) == 1 else And(tuple(items))
 
     def _not(self) -> Node:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise self._error(f"the condition is nested more than {_MAX_DEPTH} levels deep")
+        try:
+            return self._not_inner()
+        finally:
+            self.depth -= 1
+
+    def _not_inner(self) -> Node:
         if self._is_kw("not"):
             self._advance()
             return Not(self._not())
@@ -191,7 +203,8 @@ class _Parser:
         tok = self.tok
         if tok.kind not in (Tok.NUMBER, Tok.STRING):
             found = "" if tok.kind is Tok.EOF else f", found {tok.describe()}"
-            raise self._error(f"expected a value after '{after}'{found}")
+            hint = f'put text in quotes: "{tok.text}"' if tok.kind is Tok.IDENT else None
+            raise self._error(f"expected a value after '{after}'{found}", hint=hint)
         self._advance()
         assert isinstance(tok.value, int | float | str)
         return tok.value
