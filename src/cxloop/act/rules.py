@@ -1,0 +1,396 @@
+"""Alert rules: validate, store, evaluate records as they arrive, and dry-run on history."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cxloop.act import actions as act_actions
+from cxloop.act.hooks import Firing, RuleRecord, SurveyRequest, request_survey
+from cxloop.act.rule_language import (
+    RECORD_KINDS,
+    RuleSet,
+    RuleSyntaxError,
+    compile_condition,
+    would_loop,
+)
+from cxloop.store.base import utcnow
+from cxloop.store.models.act import AlertRule, RuleFiring
+from cxloop.store.models.customers import SEGMENT_FIELDS, Customer
+from cxloop.store.models.org import OrgUnit
+
+log = logging.getLogger(__name__)
+
+
+class RuleError(ValueError):
+    """A rule is invalid; ``field`` names the part, ``line``/``column`` the position."""
+
+    def __init__(
+        self, message: str, *, field: str, line: int | None = None, column: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True)
+class CheckedRule:
+    condition: str
+    actions: list[act_actions.Action]
+    segments: dict[str, list[str]]
+
+
+def check_rule(
+    condition: str, actions: list[dict[str, Any]], segments: dict[str, Any] | None
+) -> CheckedRule:
+    """Parse the condition, validate actions and segments, and refuse loops."""
+    try:
+        compiled = compile_condition(condition)
+    except RuleSyntaxError as exc:
+        raise RuleError(str(exc), field="condition", line=exc.line, column=exc.column) from None
+    try:
+        parsed = act_actions.parse_actions(actions)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in ("actions", *err["loc"]))
+        raise RuleError(f"{where}: {err['msg']}", field=where) from None
+    if not parsed:
+        raise RuleError("a rule needs at least one action", field="actions")
+    outputs = act_actions.output_kinds(parsed)
+    if outputs and would_loop(compiled, outputs):
+        raise RuleError(
+            f"this rule would trigger itself: its actions produce {sorted(outputs)} records "
+            "that its condition can match again",
+            field="actions",
+        )
+    clean: dict[str, list[str]] = {}
+    for key, values in (segments or {}).items():
+        if key not in SEGMENT_FIELDS:
+            raise RuleError(
+                f"segments.{key}: unknown segment field; use one of {', '.join(SEGMENT_FIELDS)}",
+                field=f"segments.{key}",
+            )
+        items = [values] if isinstance(values, str) else list(values)
+        if not items or not all(isinstance(v, str) and v for v in items):
+            raise RuleError(f"segments.{key}: give one or more values", field=f"segments.{key}")
+        clean[key] = items
+    return CheckedRule(condition, parsed, clean)
+
+
+def create_rule(
+    *,
+    session: Session,
+    org_unit_id: int,
+    name: str,
+    condition: str,
+    actions: list[dict[str, Any]],
+    segments: dict[str, Any] | None = None,
+    is_active: bool = True,
+    created_by_id: int | None = None,
+) -> AlertRule:
+    checked = check_rule(condition, actions, segments)
+    rule = AlertRule(
+        org_unit_id=org_unit_id,
+        name=name,
+        condition=checked.condition,
+        actions=act_actions.dump_actions(checked.actions),
+        segments=checked.segments,
+        is_active=is_active,
+        created_by_id=created_by_id,
+    )
+    session.add(rule)
+    session.flush()
+    return rule
+
+
+def update_rule(*, session: Session, rule: AlertRule, changes: dict[str, Any]) -> AlertRule:
+    checked = check_rule(
+        changes.get("condition", rule.condition),
+        changes.get("actions", rule.actions),
+        changes.get("segments", rule.segments),
+    )
+    rule.condition = checked.condition
+    rule.actions = act_actions.dump_actions(checked.actions)
+    rule.segments = checked.segments
+    for name in ("name", "is_active", "org_unit_id"):
+        if name in changes:
+            setattr(rule, name, changes[name])
+    rule.updated_at = utcnow()
+    session.flush()
+    return rule
+
+
+# -- evaluation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _RuleInfo:
+    id: int
+    name: str
+    org_unit_id: int
+    unit_path: str
+    segments: dict[str, list[str]]
+    actions: list[act_actions.Action]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    ruleset: RuleSet
+    rules: dict[int, _RuleInfo]
+    needs_segment: bool
+
+
+_CACHE: dict[tuple[Any, ...], _Compiled] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _compiled(session: Session) -> _Compiled:
+    """The active rules, compiled once per change of the rule table (one cheap query)."""
+    sig = session.execute(
+        select(func.count(), func.max(AlertRule.updated_at), func.max(AlertRule.id)).where(
+            AlertRule.is_active.is_(True)
+        )
+    ).one()
+    key = (str(session.get_bind().url), *sig)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    rows = session.execute(
+        select(AlertRule, OrgUnit.path)
+        .join(OrgUnit, OrgUnit.id == AlertRule.org_unit_id)
+        .where(AlertRule.is_active.is_(True))
+        .order_by(AlertRule.id)
+    ).all()
+    infos: dict[int, _RuleInfo] = {}
+    sources: list[tuple[str, str]] = []
+    for rule, path in rows:
+        try:
+            parsed = act_actions.parse_actions(rule.actions)
+            compile_condition(rule.condition)
+        except (RuleSyntaxError, ValidationError) as exc:  # stored before a language change
+            log.error("alert rule %s is invalid and skipped: %s", rule.id, exc)
+            continue
+        infos[rule.id] = _RuleInfo(
+            rule.id, rule.name, rule.org_unit_id, path, rule.segments or {}, parsed
+        )
+        sources.append((str(rule.id), rule.condition))
+    compiled = _Compiled(
+        RuleSet(sources),
+        infos,
+        any(i.segments for i in infos.values()) or any("segment." in c for _, c in sources),
+    )
+    with _CACHE_LOCK:
+        _CACHE.clear()  # one live version per database is enough
+        _CACHE[key] = compiled
+    return compiled
+
+
+def record_fields(
+    session: Session, record: RuleRecord, unit: OrgUnit, *, with_segment: bool
+) -> dict[str, Any]:
+    """The rule-language record for ``record``: its fields plus kind, org unit and segment."""
+    data = dict(record.fields)
+    data["kind"] = record.kind
+    data.setdefault("org_unit", unit.code)
+    if with_segment and "segment" not in data and record.customer_id is not None:
+        customer = session.get(Customer, record.customer_id)
+        if customer is not None:
+            data["segment"] = {f: getattr(customer, f) for f in SEGMENT_FIELDS}
+    return data
+
+
+def _segments_match(wanted: dict[str, list[str]], segment: Any) -> bool:
+    if not wanted:
+        return True
+    if not isinstance(segment, dict):
+        return False
+    return all(segment.get(k) in values for k, values in wanted.items())
+
+
+def evaluate_record(*, session: Session, record: RuleRecord) -> list[Firing]:
+    """Run every active rule against ``record`` and carry out the actions of those that fire.
+
+    Idempotent per (rule, record): a record delivered twice fires each rule once.
+    """
+    if record.kind not in RECORD_KINDS:
+        raise ValueError(f"kind: unknown record kind {record.kind!r}")
+    if record.resurvey_case_id is not None:
+        from cxloop.act.cases import record_resurvey_reply
+
+        record_resurvey_reply(session=session, record=record)
+        return []
+    compiled = _compiled(session)
+    if not compiled.rules:
+        return []
+    unit = session.get(OrgUnit, record.org_unit_id)
+    if unit is None:
+        raise ValueError(f"org_unit_id: no org unit {record.org_unit_id}")
+    data = record_fields(session, record, unit, with_segment=compiled.needs_segment)
+    firings = []
+    for rule_id in compiled.ruleset.matches(data):
+        info = compiled.rules[int(rule_id)]
+        if not unit.path.startswith(info.unit_path):
+            continue
+        if not _segments_match(info.segments, data.get("segment")):
+            continue
+        firing = _fire(session, info, record, unit)
+        if firing is not None:
+            firings.append(firing)
+    return firings
+
+
+def _fire(session: Session, info: _RuleInfo, record: RuleRecord, unit: OrgUnit) -> Firing | None:
+    from cxloop.act import cases, messages, notify
+
+    seen = session.scalar(
+        select(RuleFiring.id).where(
+            RuleFiring.rule_id == info.id,
+            RuleFiring.record_kind == record.kind,
+            RuleFiring.record_id == record.id,
+        )
+    )
+    if seen is not None:
+        return None
+    row = RuleFiring(
+        rule_id=info.id, org_unit_id=unit.id, record_kind=record.kind, record_id=record.id
+    )
+    session.add(row)
+    case = None
+    deliveries: list[int] = []
+    message_ids: list[int] = []
+    for action in info.actions:
+        if isinstance(action, act_actions.OpenCase):
+            case = cases.open_case_for_record(
+                session=session,
+                record=record,
+                unit=unit,
+                action=action,
+                rule_id=info.id,
+                rule_name=info.name,
+            )
+            row.case_id = case.id
+        elif isinstance(action, act_actions.Notify):
+            deliveries += notify.notify_firing(
+                session=session,
+                rule_name=info.name,
+                record=record,
+                unit=unit,
+                case=case,
+                action=action,
+            )
+        elif isinstance(action, act_actions.Praise):
+            message_ids += messages.praise_from_record(
+                session=session, record=record, unit=unit, rule_name=info.name
+            )
+        elif isinstance(action, act_actions.SendSurvey):
+            request_survey(
+                session,
+                SurveyRequest(
+                    record.customer_id, unit.id, None, record.kind, record.id, action.reason
+                ),
+            )
+    session.flush()
+    return Firing(
+        info.id,
+        info.name,
+        record.kind,
+        record.id,
+        case.id if case else None,
+        tuple(deliveries),
+        tuple(message_ids),
+    )
+
+
+# -- dry run -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DryRunHit:
+    kind: str
+    id: str
+    org_unit_id: int
+    at: datetime | None
+    text: str | None
+    score: float | None
+
+
+@dataclass
+class DryRunResult:
+    evaluated: int = 0
+    matched: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+    samples: list[DryRunHit] = field(default_factory=list)
+
+
+def dry_run(
+    *,
+    session: Session,
+    condition: str,
+    org_unit_id: int,
+    segments: dict[str, Any] | None = None,
+    days: int = 30,
+    now: datetime | None = None,
+    sample_size: int = 20,
+) -> DryRunResult:
+    """What the condition would have matched among the stored records of the last ``days``.
+
+    Reads every registered :class:`~cxloop.act.hooks.RecordSource`; nothing is written.
+    """
+    from cxloop.act.hooks import sources
+
+    checked = check_rule(condition, [{"type": "praise"}], segments)
+    ruleset = RuleSet({"r": checked.condition})
+    unit = session.get(OrgUnit, org_unit_id)
+    if unit is None:
+        raise RuleError(f"org unit {org_unit_id} not found", field="org_unit_id")
+    unit_ids = list(
+        session.scalars(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))).all()
+    )
+    codes = dict(session.execute(select(OrgUnit.id, OrgUnit.code)).tuples().all())
+    since = (now or utcnow()) - timedelta(days=days)
+    result = DryRunResult()
+    customers: dict[int, dict[str, Any]] = {}
+    for kind, source in sorted(sources().items()):
+        result.sources.append(kind)
+        for rec in source.recent(session, since=since, unit_ids=unit_ids):
+            result.evaluated += 1
+            data = dict(rec.fields)
+            data["kind"] = rec.kind
+            data.setdefault("org_unit", codes.get(rec.org_unit_id))
+            if checked.segments and "segment" not in data and rec.customer_id is not None:
+                if rec.customer_id not in customers:
+                    c = session.get(Customer, rec.customer_id)
+                    customers[rec.customer_id] = (
+                        {f: getattr(c, f) for f in SEGMENT_FIELDS} if c else {}
+                    )
+                data["segment"] = customers[rec.customer_id]
+            if not ruleset.matches(data) or not _segments_match(
+                checked.segments, data.get("segment")
+            ):
+                continue
+            result.matched += 1
+            result.by_kind[rec.kind] = result.by_kind.get(rec.kind, 0) + 1
+            if len(result.samples) < sample_size:
+                text = data.get("text")
+                result.samples.append(
+                    DryRunHit(
+                        rec.kind,
+                        rec.id,
+                        rec.org_unit_id,
+                        rec.at,
+                        text[:300] if isinstance(text, str) else None,
+                        rec.score,
+                    )
+                )
+    return result

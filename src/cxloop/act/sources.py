@@ -1,0 +1,140 @@
+"""Built-in record sources for dry-runs and backlog evidence: survey responses and feedback,
+read from their models when those areas are installed (a missing model means no source)."""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cxloop.act.hooks import RecordSource, RuleRecord, register_source
+
+
+def _model(module: str, name: str) -> Any:
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+class ResponseSource:
+    """Completed survey responses: ``nps``, ``csat``, ``ces``, ``text`` (the comment)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def _record(self, row: Any) -> RuleRecord:
+        fields: dict[str, Any] = {
+            k: getattr(row, k) for k in ("nps", "csat", "ces") if getattr(row, k) is not None
+        }
+        if row.comment:
+            fields["text"] = row.comment
+        if row.touchpoint:
+            fields["touchpoint"] = row.touchpoint
+        fields["language"] = row.language
+        fields["source"] = "survey"
+        return RuleRecord(
+            "response", str(row.id), row.org_unit_id, fields, row.customer_id, row.completed_at
+        )
+
+    def recent(
+        self, session: Session, *, since: datetime, unit_ids: Sequence[int] | None
+    ) -> Iterable[RuleRecord]:
+        m = self.model
+        stmt = select(m).where(m.completed_at >= since).order_by(m.id)
+        if unit_ids is not None:
+            stmt = stmt.where(m.org_unit_id.in_(unit_ids))
+        for row in session.scalars(stmt).yield_per(500):
+            yield self._record(row)
+
+    def by_ids(self, session: Session, ids: Sequence[str]) -> list[RuleRecord]:
+        m = self.model
+        wanted = [int(i) for i in ids if str(i).isdigit()]
+        return [self._record(r) for r in session.scalars(select(m).where(m.id.in_(wanted)))]
+
+
+class FeedbackSource:
+    """Analysed feedback: ``rating``, ``sentiment``, ``theme``, ``text`` (PII-masked)."""
+
+    def __init__(self, model: Any, theme_model: Any) -> None:
+        self.model = model
+        self.theme_model = theme_model
+
+    def _themes(self, session: Session, ids: list[int]) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = defaultdict(list)
+        if self.theme_model is None or not ids:
+            return out
+        t = self.theme_model
+        for fid, theme in session.execute(
+            select(t.feedback_id, t.theme_id).where(t.feedback_id.in_(ids))
+        ):
+            out[fid].append(theme)
+        return out
+
+    def _records(self, session: Session, rows: list[Any]) -> list[RuleRecord]:
+        themes = self._themes(session, [r.id for r in rows])
+        out = []
+        for row in rows:
+            fields: dict[str, Any] = {
+                "text": row.display_text,
+                "sentiment": row.sentiment_label,
+                "sentiment_score": row.sentiment_score,
+                "theme": themes.get(row.id, []),
+                "language": row.language,
+                "source": row.source,
+            }
+            if row.rating is not None:
+                fields["rating"] = row.rating
+                fields["rating_scale"] = row.rating_scale
+            if row.touchpoint:
+                fields["touchpoint"] = row.touchpoint
+            out.append(
+                RuleRecord(
+                    "feedback",
+                    str(row.id),
+                    row.org_unit_id,
+                    fields,
+                    row.customer_id,
+                    row.occurred_at,
+                )
+            )
+        return out
+
+    def recent(
+        self, session: Session, *, since: datetime, unit_ids: Sequence[int] | None
+    ) -> Iterable[RuleRecord]:
+        m = self.model
+        stmt = select(m).where(m.occurred_at >= since).order_by(m.id)
+        if unit_ids is not None:
+            stmt = stmt.where(m.org_unit_id.in_(unit_ids))
+        batch: list[Any] = []
+        for row in session.scalars(stmt).yield_per(500):
+            batch.append(row)
+            if len(batch) == 500:
+                yield from self._records(session, batch)
+                batch = []
+        yield from self._records(session, batch)
+
+    def by_ids(self, session: Session, ids: Sequence[str]) -> list[RuleRecord]:
+        m = self.model
+        wanted = [int(i) for i in ids if str(i).isdigit()]
+        return self._records(session, list(session.scalars(select(m).where(m.id.in_(wanted)))))
+
+
+def _register() -> None:
+    response = _model("cxloop.store.models.surveys", "SurveyResponse")
+    if response is not None:
+        source: RecordSource = ResponseSource(response)
+        register_source("response", source)
+    feedback = _model("cxloop.store.models.feedback", "Feedback")
+    if feedback is not None:
+        theme = _model("cxloop.store.models.feedback", "FeedbackTheme")
+        register_source("feedback", FeedbackSource(feedback, theme))
+
+
+_register()
