@@ -1,0 +1,200 @@
+"""CX figures for a scope and period, read from per-unit-per-day rollups.
+
+``refresh_rollups`` folds raw rows of every available source into ``cx_rollups`` (the
+job does it for recent days; ``cxloop metrics rollup`` for any range). ``moments`` reads
+them back grouped by day, unit or segment; ``figure`` turns moments into an estimate.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import Date, and_, case, cast, delete, func, insert, literal, select
+from sqlalchemy.orm import Session
+
+from cxloop.engage.cx_sources import CxSource, available, source
+from cxloop.engage.cx_stats import Moments, estimate
+from cxloop.insight.scores import Estimate
+from cxloop.store.models.customers import Customer
+from cxloop.store.models.metrics import CxRollup
+from cxloop.store.scope import Scope
+
+SEGMENT_DIMS = ("customer_type", "tier", "region", "industry")
+GROUPS = ("total", "day", "unit", "segment")
+
+
+def _day(session: Session, column: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    return func.date(column)
+
+
+def _aggregates(src: CxSource, value: Any) -> list[Any]:
+    if src.kind == "nps":
+        a = func.sum(case((value >= 9, 1), else_=0))
+        b = func.sum(case((value <= 6, 1), else_=0))
+        return [func.count(), a, b, func.sum(value), func.sum(value * value)]
+    if src.kind == "share":
+        assert src.success is not None
+        a = func.sum(case((src.success(value), 1), else_=0))
+        return [func.count(), a, literal(0), literal(0.0), literal(0.0)]
+    return [func.count(), literal(0), literal(0), func.sum(value), func.sum(value * value)]
+
+
+def refresh_rollups(
+    *, session: Session, since: date, until: date, metrics: Iterable[str] | None = None
+) -> dict[str, int]:
+    """Recompute rollups of days ``since`` ≤ day < ``until``; returns rows written per figure."""
+    chosen = [source(m) for m in metrics] if metrics is not None else available()
+    start = datetime.combine(since, time(), tzinfo=UTC)
+    end = datetime.combine(until, time(), tzinfo=UTC)
+    written: dict[str, int] = {}
+    for src in chosen:
+        stmt = src.rows(start, end)
+        if stmt is None:
+            continue
+        session.execute(
+            delete(CxRollup).where(
+                CxRollup.metric == src.name, CxRollup.day >= since, CxRollup.day < until
+            )
+        )
+        sub = stmt.subquery()
+        day = _day(session, sub.c.at).label("day")
+        aggs = _aggregates(src, sub.c.value)
+        rows: list[dict[str, Any]] = []
+        base = select(sub.c.unit_id, day, *aggs).group_by(sub.c.unit_id, day)
+        for unit_id, d, n, a, b, s, ss in session.execute(base):
+            rows.append(_row(src.name, unit_id, d, "", "", n, a, b, s, ss))
+        for dim in SEGMENT_DIMS:
+            col = getattr(Customer, dim)
+            seg = (
+                select(sub.c.unit_id, day, col, *aggs)
+                .join(Customer, Customer.id == sub.c.customer_id)
+                .where(col.is_not(None))
+                .group_by(sub.c.unit_id, day, col)
+            )
+            for unit_id, d, value, n, a, b, s, ss in session.execute(seg):
+                rows.append(_row(src.name, unit_id, d, dim, str(value), n, a, b, s, ss))
+        if rows:
+            session.execute(insert(CxRollup), rows)
+        written[src.name] = len(rows)
+    return written
+
+
+def _row(metric: str, unit_id: int, d: Any, dim: str, value: str, *nums: Any) -> dict[str, Any]:
+    n, a, b, s, ss = nums
+    day = d if isinstance(d, date) else date.fromisoformat(str(d))
+    return {
+        "metric": metric,
+        "org_unit_id": unit_id,
+        "day": day,
+        "dim": dim,
+        "dim_value": value,
+        "n": int(n or 0),
+        "a": int(a or 0),
+        "b": int(b or 0),
+        "s": float(s or 0.0),
+        "ss": float(ss or 0.0),
+    }
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A customer segment (``customer_type = business``); empty ``dim`` is everyone."""
+
+    dim: str = ""
+    value: str = ""
+
+    def __post_init__(self) -> None:
+        if self.dim and self.dim not in SEGMENT_DIMS:
+            raise ValueError(f"segment must be one of {', '.join(SEGMENT_DIMS)}")
+
+
+def moments(
+    *,
+    session: Session,
+    scope: Scope,
+    metric: str,
+    start: date,
+    end: date,
+    segment: Segment | None = None,
+    group: str = "total",
+    compare_dim: str | None = None,
+) -> dict[Any, Moments]:
+    """Summed rollups of ``metric`` for days ``start`` ≤ day < ``end`` in ``scope``.
+
+    ``group``: ``total`` (key ``None``), ``day`` (key: the date), ``unit`` (key: unit id)
+    or ``segment`` (key: each value of ``compare_dim``).
+    """
+    if group not in GROUPS:
+        raise ValueError(f"group must be one of {', '.join(GROUPS)}")
+    seg = segment or Segment()
+    dim = compare_dim if group == "segment" else seg.dim
+    if group == "segment" and (not compare_dim or compare_dim not in SEGMENT_DIMS):
+        raise ValueError(f"compare by one of {', '.join(SEGMENT_DIMS)}")
+    filters = [
+        CxRollup.metric == metric,
+        CxRollup.dim == (dim or ""),
+        CxRollup.day >= start,
+        CxRollup.day < end,
+        scope.condition(CxRollup.org_unit_id),
+    ]
+    if group != "segment" and seg.dim:
+        filters.append(CxRollup.dim_value == seg.value)
+    key = {
+        "total": None,
+        "day": CxRollup.day,
+        "unit": CxRollup.org_unit_id,
+        "segment": CxRollup.dim_value,
+    }[group]
+    sums = [
+        func.sum(CxRollup.n),
+        func.sum(CxRollup.a),
+        func.sum(CxRollup.b),
+        func.sum(CxRollup.s),
+        func.sum(CxRollup.ss),
+    ]
+    stmt = select(*([key] if key is not None else []), *sums).where(and_(*filters))
+    if key is not None:
+        stmt = stmt.group_by(key)
+    out: dict[Any, Moments] = {}
+    for row in session.execute(stmt):
+        k = row[0] if key is not None else None
+        n, a, b, s, ss = _sums(row)
+        if not n:
+            continue
+        if group == "day" and not isinstance(k, date):
+            k = date.fromisoformat(str(k))
+        out[k] = Moments(int(n), int(a or 0), int(b or 0), float(s or 0), float(ss or 0))
+    return out
+
+
+def figure(metric: str, m: Moments | None, *, min_n: int) -> Estimate | None:
+    """The estimate of ``metric`` from ``m`` (``None`` when there is no data)."""
+    if m is None:
+        return None
+    return estimate(source(metric).kind, m, min_n=min_n)
+
+
+def bucket_days(by_day: dict[date, Moments], starts: list[date], end: date) -> list[Moments | None]:
+    """Sum daily moments into the periods beginning at ``starts`` (the last ends at ``end``)."""
+    edges = [*starts, end]
+    out: list[Moments | None] = []
+    sums: dict[int, Moments] = defaultdict(Moments)
+    for d, m in by_day.items():
+        for i in range(len(starts)):
+            if edges[i] <= d < edges[i + 1]:
+                sums[i] = sums[i] + m
+                break
+    for i in range(len(starts)):
+        out.append(sums.get(i))
+    return out
+
+
+def _sums(row: Any) -> tuple[Any, Any, Any, Any, Any]:
+    n, a, b, s, ss = tuple(row)[-5:]
+    return n, a, b, s, ss

@@ -1,0 +1,98 @@
+"""Operational and financial metric series, and the per-unit-per-day rollups of CX figures."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cxloop.store.base import Base, utcnow
+
+METRIC_UNITS = (
+    "count",
+    "currency",
+    "JPY",
+    "USD",
+    "EUR",
+    "percent",
+    "seconds",
+    "minutes",
+    "hours",
+    "days",
+    "ratio",
+    "score",
+)
+DIRECTIONS = ("higher", "lower")
+AGGREGATIONS = ("sum", "mean")
+PERIOD_KINDS = ("day", "week", "month", "quarter", "year")
+
+
+class MetricDefinition(Base):
+    """What a metric measures, in which unit, and which way is better.
+
+    ``org_unit_id`` is the unit that owns the definition (usually the company); the catalogue
+    itself is readable by anyone with ``metrics:read``, the points are scoped.
+    """
+
+    __tablename__ = "metric_definitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_ja: Mapped[str | None] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(8))
+    # How values combine across org units and into longer periods.
+    aggregation: Mapped[str] = mapped_column(String(8), default="sum")
+    description: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MetricPoint(Base):
+    """One value of a metric for one org unit and period; a missing row is a gap."""
+
+    __tablename__ = "metric_points"
+    __table_args__ = (
+        UniqueConstraint("metric_id", "org_unit_id", "period", "period_start"),
+        Index("ix_metric_points_series", "metric_id", "period", "period_start", "org_unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric_id: Mapped[int] = mapped_column(ForeignKey("metric_definitions.id", ondelete="CASCADE"))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    period: Mapped[str] = mapped_column(String(8))
+    period_start: Mapped[date] = mapped_column(Date)
+    value: Mapped[float]
+    source: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CxRollup(Base):
+    """Sufficient statistics of one CX figure for one unit, day and segment.
+
+    ``dim`` is "" for the unit's total, else a customer segment field (customer_type, tier,
+    region, industry) with ``dim_value``. ``a``/``b`` are category counts (promoters and
+    detractors for NPS; successes for shares), ``s``/``ss`` the sum and sum of squares of
+    values (for means). The scorecard reads these, never the raw responses.
+    """
+
+    __tablename__ = "cx_rollups"
+    __table_args__ = (
+        UniqueConstraint("metric", "org_unit_id", "day", "dim", "dim_value"),
+        Index("ix_cx_rollups_read", "metric", "dim", "day", "org_unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    dim: Mapped[str] = mapped_column(String(32), default="")
+    dim_value: Mapped[str] = mapped_column(String(64), default="")
+    n: Mapped[int] = mapped_column(default=0)
+    a: Mapped[int] = mapped_column(default=0)
+    b: Mapped[int] = mapped_column(default=0)
+    s: Mapped[float] = mapped_column(default=0.0)
+    ss: Mapped[float] = mapped_column(default=0.0)
