@@ -216,11 +216,19 @@ def demo(
     )
 
 
+_registered = False
+
+
 def _register_area_commands() -> None:
+    """Add the commands each area contributes (modules named ``*_commands``), once."""
+    global _registered
+    if _registered:
+        return
     from cxloop.plugins import modules_named
 
     for module in modules_named("commands"):
         module.register(app=app, import_app=import_app)
+    _registered = True
 
 
 def main() -> None:
