@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.orm import Session
 
 from cxloop.config import Settings, load_settings
@@ -42,12 +42,29 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = load_settings(database_url=url)
     url = settings.resolved_database_url
     if url.startswith("postgresql"):
+        url = _per_worker_database(url)
         with get_engine(url).begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
     upgrade(url)
     yield url
     dispose_engines()
+
+
+def _per_worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (``test_gw0`` ...)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base, _, name = url.rpartition("/")
+    own = f"{name}_{worker}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own})
+        if exists.scalar() is None:
+            conn.execute(text(f'CREATE DATABASE "{own}"'))
+    admin.dispose()
+    return f"{base}/{own}"
 
 
 def _wipe(url: str) -> None:
