@@ -93,30 +93,26 @@ def _click_signals(ix: SessionIndex, th: Thresholds) -> _ClickOutcome:
 
 def _thrashed_cursor(ix: SessionIndex, th: Thresholds) -> list[Signal]:
     moves = ix.of("move")
-    if len(moves) < 3:
+    if len(moves) < th.thrash_min_reversals + 2:
         return []
     evs = ix.events
-    t = np.fromiter((evs[p].ts for p in moves), dtype=np.float64, count=len(moves))
-    x = np.fromiter((evs[p].x for p in moves), dtype=np.float64, count=len(moves))
-    y = np.fromiter((evs[p].y for p in moves), dtype=np.float64, count=len(moves))
-    dt = np.diff(t)
+    t = ix.ts[moves].astype(np.float64)
+    # Positions as complex numbers: one array op does the work of two on x and y.
+    z = np.array([evs[p].x for p in moves]) + 1j * np.array([evs[p].y for p in moves])
+    dt = t[1:] - t[:-1]
     ok = (dt > 0) & (dt <= th.thrash_max_gap_ms)
     safe = np.where(ok, dt, 1.0) / 1000.0
-    vx, vy = np.diff(x) / safe, np.diff(y) / safe
-    speed2 = vx * vx + vy * vy
+    v = (z[1:] - z[:-1]) / safe
+    speed2 = v.real * v.real + v.imag * v.imag
     fast = ok & (speed2 >= th.thrash_min_speed_px_s**2)
     # A reversal at sample i+1: the heading turns by more than 90 degrees, both legs are
     # fast, and the change of velocity over the legs' mean duration is a hard acceleration.
+    turn = fast[:-1] & fast[1:] & ((v[:-1] * v[1:].conjugate()).real < 0)
+    if np.count_nonzero(turn) < th.thrash_min_reversals:
+        return []
     mean_dt = (safe[:-1] + safe[1:]) / 2.0
-    dvx, dvy = vx[1:] - vx[:-1], vy[1:] - vy[:-1]
-    accel2 = (dvx * dvx + dvy * dvy) / (mean_dt * mean_dt)
-    rev = (
-        fast[:-1]
-        & fast[1:]
-        & (vx[:-1] * vx[1:] + vy[:-1] * vy[1:] < 0)
-        & (accel2 >= th.thrash_min_accel_px_s2**2)
-    )
-    where = np.flatnonzero(rev) + 1
+    dv = np.abs(v[1:] - v[:-1]) / mean_dt
+    where = np.flatnonzero(turn & (dv >= th.thrash_min_accel_px_s2)) + 1
     times = t[where].tolist()
     signals: list[Signal] = []
     for start, end, n in _bursts(times, th.thrash_min_reversals, th.thrash_window_ms):

@@ -103,23 +103,38 @@ def score(
     weights: DxsWeights = DEFAULT_WEIGHTS,
 ) -> Dxs:
     """DXS of a set of page views (a session, or every view of one URL in it)."""
-    penalty = dict.fromkeys(("frustration", "navigation", "form", "technical"), 0.0)
+    frustration = navigation = form = technical = 0.0
     error_clicks = 0
+    penalties = weights.penalties
     for s in signals:
         pillar = PILLAR_OF.get(s.type)
-        if pillar is not None:
-            penalty[pillar] += weights.penalties.get(s.type, 0.0)
-        error_clicks += s.type == "error_click"
-    penalty["technical"] += weights.js_error_penalty * max(0, js_errors - error_clicks)
-    pillars = {name: penalty_pillar(p, views) for name, p in penalty.items()}
-    pillars["engagement"] = engagement_pillar(active_ms, views, mean_depth, engaged_active_ms)
-    if not used_forms and penalty["form"] == 0.0:
+        weight = penalties.get(s.type, 0.0)
+        if pillar == "frustration":
+            frustration += weight
+        elif pillar == "navigation":
+            navigation += weight
+        elif pillar == "form":
+            form += weight
+        elif pillar == "technical":
+            technical += weight
+            error_clicks += s.type == "error_click"
+    technical += weights.js_error_penalty * max(0, js_errors - error_clicks)
+    pillars = {
+        "frustration": penalty_pillar(frustration, views),
+        "engagement": engagement_pillar(active_ms, views, mean_depth, engaged_active_ms),
+        "navigation": penalty_pillar(navigation, views),
+        "form": penalty_pillar(form, views),
+        "technical": penalty_pillar(technical, views),
+    }
+    if not used_forms and form == 0.0:
         del pillars["form"]
-    w = {name: getattr(weights, name) for name in pillars}
-    total = sum(w.values())
-    value = sum(w[n] * v for n, v in pillars.items()) / total if total > 0 else 10.0
-    ordered = {n: round(pillars[n], 2) for n in PILLARS if n in pillars}
-    return Dxs(score=round(value, 2), pillars=ordered)
+    total = value = 0.0
+    for name, pillar_score in pillars.items():
+        w = getattr(weights, name)
+        total += w
+        value += w * pillar_score
+    value = value / total if total > 0 else 10.0
+    return Dxs(score=round(value, 2), pillars={n: round(v, 2) for n, v in pillars.items()})
 
 
 def hot_spots(signals: Iterable[Signal]) -> list[HotSpot]:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cxloop.insight.digital.events import Event
-from cxloop.insight.digital.session import SessionIndex, index_session
+from cxloop.insight.digital.events import EVENT_TYPES, Event
+from cxloop.insight.digital.session import SessionIndex, index_session, type_code
 from cxloop.insight.digital.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
 # Acts that show someone is at the page. Visibility and focus changes are not: they are
@@ -68,7 +68,7 @@ def engagement_indexed(
         duration_ms=(evs[-1].ts - evs[0].ts) if evs else 0,
         active_ms=int(active.sum()),
         max_scroll_depth=max(depths, default=0.0),
-        mean_scroll_depth=float(np.mean(depths)) if depths else 0.0,
+        mean_scroll_depth=sum(depths) / len(depths) if depths else 0.0,
     )
     return session, per_page
 
@@ -80,32 +80,33 @@ def engagement(
     return engagement_indexed(index_session(events), th)
 
 
+_INTERACTIVE = np.zeros(len(EVENT_TYPES), dtype=bool)
+_INTERACTIVE[[type_code(t) for t in INTERACTIONS]] = True
+
+
 def _active_ms(ix: SessionIndex, window: int) -> np.ndarray:
     """Active ms per page: each interaction keeps the page active for `window` ms, until
     the next interaction, the page going hidden, or the page's end, whichever comes first."""
     n_pages = len(ix.pages)
-    pos = np.sort(np.fromiter((p for t in INTERACTIONS for p in ix.of(t)), dtype=np.int64))
+    pos = np.flatnonzero(_INTERACTIVE[ix.codes])
     if pos.size == 0:
         return np.zeros(n_pages)
-    evs, page_of = ix.events, ix.page_of
-    ts = np.fromiter((evs[p].ts for p in pos), dtype=np.float64, count=pos.size)
-    page = np.fromiter((page_of[p] for p in pos), dtype=np.int64, count=pos.size)
+    ts = ix.ts[pos].astype(np.float64)
+    page = ix.page_arr[pos]
     page_end = np.array([p.end for p in ix.pages], dtype=np.float64)
     stop = np.minimum(ts + window, page_end[page])
     nxt = np.empty_like(ts)
     nxt[:-1] = np.where(page[1:] == page[:-1], ts[1:], np.inf)
     nxt[-1] = np.inf
     stop = np.minimum(stop, nxt)
+    evs = ix.events
     hidden = [p for p in ix.of("visibility") if evs[p].state == "hidden"]
     if hidden:
         hpos = np.array(hidden, dtype=np.int64)
-        hts = np.array([evs[p].ts for p in hidden], dtype=np.float64)
-        hpage = np.array([page_of[p] for p in hidden], dtype=np.int64)
-        k = np.searchsorted(hpos, pos, side="right")
-        has = k < hpos.size
-        kk = np.minimum(k, hpos.size - 1)
-        same = has & (hpage[kk] == page)
-        stop = np.minimum(stop, np.where(same, hts[kk], np.inf))
+        k = np.minimum(np.searchsorted(hpos, pos, side="right"), hpos.size - 1)
+        after = hpos[k]
+        same = (after > pos) & (ix.page_arr[after] == page)
+        stop = np.minimum(stop, np.where(same, ix.ts[after], np.inf))
     return np.bincount(page, weights=np.maximum(stop - ts, 0.0), minlength=n_pages)
 
 

@@ -1,14 +1,21 @@
 """One pass over a session's events: order them, split them into pages, bucket them by type.
 
-Detectors and engagement measures share this index so scoring walks the events once.
+Detectors and engagement measures share this index so scoring walks the events once. The
+index is columnar (NumPy) because scoring must keep up with thousands of sessions a second.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from cxloop.insight.digital.events import Event, ordered
+import numpy as np
+
+from cxloop.insight.digital.events import EVENT_TYPES, Event
+
+_TYPES: tuple[str, ...] = tuple(sorted(EVENT_TYPES))
+_CODE: dict[str, int] = {t: i for i, t in enumerate(_TYPES)}
+_PAGEVIEW, _PAGEHIDE = _CODE["pageview"], _CODE["pagehide"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,47 +30,86 @@ class Page:
     last: int  # position of its last event (inclusive)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class SessionIndex:
     events: list[Event]
     pages: list[Page]
     page_of: list[int]  # page index of each event
-    by_type: dict[str, list[int]] = field(default_factory=dict)  # positions, in order
+    page_arr: np.ndarray  # the same as an int64 array
+    ts: np.ndarray  # client time of each event, int64
+    codes: np.ndarray  # event type code of each event (see type_code)
+    by_type: dict[str, list[int]]  # positions of each type, in order
 
     def of(self, type_: str) -> list[int]:
         return self.by_type.get(type_, [])
 
 
-def index_session(events: Sequence[Event], *, presorted: bool = False) -> SessionIndex:
-    """Order (unless `presorted`), dedupe and index a session's events."""
-    evs = list(events) if presorted else ordered(events)
-    by_type: dict[str, list[int]] = {}
-    page_of: list[int] = []
-    bounds: list[list[int]] = []  # [first, last, end_ts, hidden] per page
-    urls: list[str] = []
-    page = -1
-    for pos, e in enumerate(evs):
-        t = e.type
-        if t == "pageview" or page < 0:
-            page += 1
-            urls.append(e.url)
-            bounds.append([pos, pos, e.ts, 0])
-        b = bounds[page]
-        b[1] = pos
-        if not b[3]:
-            b[2] = e.ts
-            if t == "pagehide":
-                b[3] = 1  # later events (bfcache, stragglers) do not extend the stay
-        page_of.append(page)
-        lst = by_type.get(t)
-        if lst is None:
-            by_type[t] = [pos]
-        else:
-            lst.append(pos)
-    pages: list[Page] = []
-    for i, b in enumerate(bounds):
-        end = b[2]
-        if not b[3] and i + 1 < len(bounds):
-            end = evs[bounds[i + 1][0]].ts  # without a pagehide (SPA) the stay runs to the next
-        pages.append(Page(index=i, url=urls[i], start=evs[b[0]].ts, end=end, first=b[0], last=b[1]))
-    return SessionIndex(events=evs, pages=pages, page_of=page_of, by_type=by_type)
+def type_code(type_: str) -> int:
+    """The integer SessionIndex.codes uses for an event type."""
+    return _CODE[type_]
+
+
+def index_session(events: Sequence[Event]) -> SessionIndex:
+    """Order (client time, then sequence number), drop resent duplicates, and index."""
+    evs = list(events)
+    ts = np.array([e.ts for e in evs], dtype=np.int64)
+    if ts.size > 1 and not bool(np.all(ts[1:] > ts[:-1])):
+        seq = np.array([e.seq for e in evs], dtype=np.int64)
+        dt, ds = np.diff(ts), np.diff(seq)
+        if not bool(np.all((dt > 0) | ((dt == 0) & (ds > 0)))):
+            order = np.lexsort((seq, ts))
+            ts, seq = ts[order], seq[order]
+            # A resend repeats (ts, seq) exactly; two real events never share both.
+            keep = np.ones(ts.size, dtype=bool)
+            keep[1:] = (np.diff(ts) != 0) | (np.diff(seq) != 0)
+            order, ts = order[keep], ts[keep]
+            evs = [evs[i] for i in order.tolist()]
+    codes = np.array([_CODE[e.type] for e in evs], dtype=np.int64)
+    by_type = _bucket(codes)
+    n = len(evs)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return SessionIndex(evs, [], [], empty, ts, codes, by_type)
+
+    starts = by_type.get("pageview", [])
+    if not starts or starts[0] != 0:
+        starts = [0, *starts]  # events before the first pageview still form a page
+    start_arr = np.array(starts, dtype=np.int64)
+    page_arr = np.searchsorted(start_arr, np.arange(n), side="right") - 1
+    lasts = [*(s - 1 for s in starts[1:]), n - 1]
+    hide_end = _first_pagehide_ts(by_type.get("pagehide", []), page_arr, ts, len(starts))
+    pages = []
+    for i, (first, last) in enumerate(zip(starts, lasts, strict=True)):
+        end = hide_end[i]
+        if end < 0:
+            # Without a pagehide (SPA route change) the stay runs to the next page view.
+            end = int(ts[starts[i + 1]]) if i + 1 < len(starts) else int(ts[last])
+        pages.append(Page(i, evs[first].url, int(ts[first]), end, first, last))
+    return SessionIndex(evs, pages, page_arr.tolist(), page_arr, ts, codes, by_type)
+
+
+def _bucket(codes: np.ndarray) -> dict[str, list[int]]:
+    if codes.size == 0:
+        return {}
+    order = np.argsort(codes, kind="stable")
+    counts = np.bincount(codes, minlength=len(_TYPES))
+    out: dict[str, list[int]] = {}
+    at = 0
+    for code in np.flatnonzero(counts).tolist():
+        c = int(counts[code])
+        out[_TYPES[code]] = order[at : at + c].tolist()
+        at += c
+    return out
+
+
+def _first_pagehide_ts(
+    hides: list[int], page_arr: np.ndarray, ts: np.ndarray, pages: int
+) -> list[int]:
+    """Per page, the time of its first pagehide, or -1; later events (a page restored from
+    the back/forward cache, stragglers) do not extend the stay."""
+    out = [-1] * pages
+    for pos in hides:
+        p = int(page_arr[pos])
+        if out[p] < 0:
+            out[p] = int(ts[pos])
+    return out

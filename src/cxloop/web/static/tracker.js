@@ -98,8 +98,9 @@
       flush(false);
       S = { id: rid(), seq: 0, last: now };
       if (type !== "pageview") push("pageview", pageFields("resume"), now);
-    }
-    push(type, o || {}, now);
+      push(type, o || {}, now);
+      saveSession();
+    } else push(type, o || {}, now);
     if (buf.length >= MAX_BUF) flush(false);
   }
   function push(type, o, now) {
