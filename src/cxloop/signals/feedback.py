@@ -250,9 +250,8 @@ def _write(session: Session, todo: list[_Pending], context: IngestContext) -> No
         return
     customers = _customers(session, todo)
     _authors(session, todo, context)
-    mode = context.mode if context.enricher is None else "fast"
     version = analyzer_for(session=session, mode=context.mode)[1]
-    rows = [_row(p, customers, context, mode, version) for p in todo]
+    rows = [_row(p, customers, context, context.mode, version) for p in todo]
     new = [(p, r) for p, r in zip(todo, rows, strict=True) if p.existing_id is None]
     old = [(p, r) for p, r in zip(todo, rows, strict=True) if p.existing_id is not None]
     if new:

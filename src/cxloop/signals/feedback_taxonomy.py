@@ -116,6 +116,12 @@ def _as_dict(rows: list[ThemeDefinition], version: int) -> dict[str, Any]:
     }
 
 
+def taxonomy_document(*, session: Session) -> dict[str, Any]:
+    """The org's taxonomy in the engine's JSON form (``load_taxonomy`` reads it)."""
+    state = ensure_seeded(session)
+    return _as_dict(list_themes(session=session), state.version)
+
+
 def org_taxonomy(*, session: Session) -> Taxonomy:
     state = ensure_seeded(session)
     return load_taxonomy(_as_dict(list_themes(session=session), state.version))
@@ -127,8 +133,7 @@ _lock = threading.Lock()
 
 def analyzer_for(*, session: Session, mode: Mode = "fast") -> tuple[Analyzer, int]:
     """An analyzer on the org's taxonomy and that taxonomy's version; built once per content."""
-    state = ensure_seeded(session)
-    data = _as_dict(list_themes(session=session), state.version)
+    data = taxonomy_document(session=session)
     digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
     with _lock:
         analyzer = _analyzers.get((mode, digest))
@@ -137,10 +142,10 @@ def analyzer_for(*, session: Session, mode: Mode = "fast") -> tuple[Analyzer, in
                 _analyzers.clear()
             analyzer = get_analyzer(mode, load_taxonomy(data))
             _analyzers[(mode, digest)] = analyzer
-    return analyzer, state.version
+    return analyzer, int(data["version"])
 
 
-def _check(session: Session, rows: list[ThemeDefinition]) -> None:
+def _check(rows: list[ThemeDefinition]) -> None:
     """Raise TaxonomyError when the edited taxonomy would not load (names the field)."""
     load_taxonomy(_as_dict(rows, 1))
 
@@ -161,7 +166,7 @@ def create_theme(
     if any(r.key == data.key for r in rows):
         raise TaxonomyError([f"key: a theme {data.key!r} already exists"])
     row = ThemeDefinition(**data.model_dump(), origin=origin)
-    _check(session, [*rows, row])
+    _check([*rows, row])
     session.add(row)
     _bump(session, actor)
     return row
@@ -178,7 +183,7 @@ def update_theme(
     for name, value in data.model_dump(exclude_unset=True).items():
         setattr(row, name, value)
     try:
-        _check(session, rows)
+        _check(rows)
     except TaxonomyError:
         for name, value in before.items():
             setattr(row, name, value)
