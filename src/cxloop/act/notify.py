@@ -31,6 +31,7 @@ from cxloop.store.models.org import OrgUnit, User
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+NEW_DELIVERIES = "act_new_deliveries"
 # Retry schedule without jitter in the stored plan; the jittered delay is drawn per failure.
 Transport = httpx.BaseTransport | None
 
@@ -105,7 +106,14 @@ def _new_delivery(session: Session, **values: Any) -> Delivery:
     )
     session.add(delivery)
     session.flush()
+    # The web layer sends these right after its transaction commits (see new_deliveries).
+    session.info.setdefault(NEW_DELIVERIES, []).append(delivery.id)
     return delivery
+
+
+def new_deliveries(session: Session) -> list[int]:
+    """Ids of deliveries queued in this session so far (and forget them)."""
+    return session.info.pop(NEW_DELIVERIES, [])
 
 
 def queue_email(

@@ -357,7 +357,7 @@ def dry_run(
     unit_ids = list(
         session.scalars(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))).all()
     )
-    codes = dict(session.execute(select(OrgUnit.id, OrgUnit.code)).tuples().all())
+    codes = {i: c for i, c in session.execute(select(OrgUnit.id, OrgUnit.code))}
     since = (now or utcnow()) - timedelta(days=days)
     result = DryRunResult()
     customers: dict[int, dict[str, Any]] = {}
