@@ -1,0 +1,246 @@
+"""Answering a survey: open a form by personal or public link, save each answer, submit.
+
+Personal links are single-use: once a response is complete the first answer stands.
+Anonymous pulse answers are kept on the invitation while in progress and, on submission,
+written as a response with no link to the person and a day-rounded date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cxloop.signals.survey_definitions import SurveyDefinition
+from cxloop.signals.survey_logic import (
+    AnswerError,
+    extract,
+    merge_answers,
+    missing_required,
+)
+from cxloop.signals.surveys import current_version, version_definition
+from cxloop.store.models.surveys import (
+    Survey,
+    SurveyEvent,
+    SurveyInvitation,
+    SurveyProgram,
+    SurveyResponse,
+    SurveyVersion,
+)
+
+FormState = Literal["open", "used", "closed", "expired"]
+
+
+@dataclass
+class Form:
+    """A survey form as one visitor sees it."""
+
+    state: FormState
+    survey: Survey
+    version: SurveyVersion
+    definition: SurveyDefinition
+    answers: dict[str, Any]
+    language: str
+    invitation: SurveyInvitation | None = None
+    response: SurveyResponse | None = None
+
+    @property
+    def anonymous_pulse(self) -> bool:
+        return self.survey.kind == "pulse" and self.survey.anonymous
+
+
+def day_of(moment: datetime) -> datetime:
+    """Midnight UTC of ``moment``: precise enough to count, too coarse to re-identify."""
+    return datetime.combine(moment.astimezone(UTC).date(), time(), tzinfo=UTC)
+
+
+def has_completed(session: Session, inv: SurveyInvitation) -> bool:
+    if inv.responded_on is not None:
+        return True
+    stmt = select(SurveyResponse.status).where(SurveyResponse.invitation_id == inv.id)
+    return session.scalar(stmt) == "complete"
+
+
+def _survey_state(survey: Survey, now: datetime) -> FormState:
+    if survey.status != "live" or (survey.closes_at is not None and survey.closes_at <= now):
+        return "closed"
+    return "open"
+
+
+def open_invitation(
+    *, session: Session, inv: SurveyInvitation, now: datetime, language: str | None = None
+) -> Form:
+    """The form behind a personal link, in its state (open, used, closed or expired)."""
+    survey = session.get(Survey, inv.survey_id)
+    assert survey is not None
+    response = session.scalar(select(SurveyResponse).where(SurveyResponse.invitation_id == inv.id))
+    version = (
+        session.get(SurveyVersion, response.version_id)
+        if response is not None
+        else current_version(session=session, survey=survey)
+    )
+    assert version is not None
+    lang = language or (response.language if response and response.language else inv.language)
+    state = _survey_state(survey, now)
+    if has_completed(session, inv):
+        state = "used"
+    elif state == "open" and (
+        inv.status not in ("sent", "sending", "scheduled")
+        or (inv.expires_at is not None and inv.expires_at <= now)
+    ):
+        state = "expired"
+    answers = response.answers if response is not None else dict(inv.draft or {})
+    return Form(state, survey, version, version_definition(version), answers, lang, inv, response)
+
+
+def open_public(*, session: Session, survey: Survey, nonce: str | None, language: str) -> Form:
+    """The anonymous public or widget form; ``nonce`` names the visitor's response."""
+    response = None
+    if nonce:
+        response = session.scalar(
+            select(SurveyResponse).where(
+                SurveyResponse.form_nonce == nonce, SurveyResponse.survey_id == survey.id
+            )
+        )
+    version = (
+        session.get(SurveyVersion, response.version_id)
+        if response is not None
+        else current_version(session=session, survey=survey)
+    )
+    assert version is not None
+    state: FormState = (
+        "closed" if not survey.anonymous else _survey_state(survey, datetime.now(UTC))
+    )
+    if response is not None and response.status == "complete":
+        state = "used"
+    answers = response.answers if response is not None else {}
+    return Form(
+        state, survey, version, version_definition(version), answers, language, None, response
+    )
+
+
+def _new_response(session: Session, form: Form, *, channel: str, nonce: str | None, now: datetime):
+    inv = form.invitation
+    event = session.get(SurveyEvent, inv.event_id) if inv and inv.event_id else None
+    response = SurveyResponse(
+        org_unit_id=inv.org_unit_id if inv else form.survey.org_unit_id,
+        survey_id=form.survey.id,
+        version_id=form.version.id,
+        program_id=inv.program_id if inv else None,
+        invitation_id=inv.id if inv else None,
+        event_id=event.id if event else None,
+        customer_id=inv.customer_id if inv else None,
+        form_nonce=nonce,
+        channel=channel,
+        touchpoint=(inv.touchpoint if inv else None) or (event.touchpoint if event else None),
+        wave=inv.wave if inv else "",
+        language=form.language,
+        status="partial",
+        answers={},
+        started_at=now,
+    )
+    session.add(response)
+    session.flush()
+    form.response = response
+    return response
+
+
+def save_answers(
+    *,
+    session: Session,
+    form: Form,
+    given: dict[str, Any],
+    complete: bool,
+    now: datetime,
+    channel: str = "email",
+    nonce: str | None = None,
+) -> Form:
+    """Validate and store ``given`` answers; with ``complete`` check required and submit.
+
+    Raises ``AnswerError`` naming the question. Only an open form takes answers.
+    """
+    if form.state != "open":
+        raise AnswerError("survey", f"this survey link is {form.state}")
+    answers = merge_answers(form.definition, form.answers, given)
+    if complete:
+        missing = missing_required(form.definition, answers)
+        if missing:
+            raise AnswerError(missing[0], "an answer is required")
+    form.answers = answers
+    if form.anonymous_pulse and form.invitation is not None:
+        _save_anonymous_pulse(session, form, complete, now)
+        return form
+    response = form.response or _new_response(
+        session, form, channel=channel if form.invitation else "link", nonce=nonce, now=now
+    )
+    response.answers = answers
+    response.language = form.language
+    if complete:
+        found = extract(form.definition, answers)
+        response.nps, response.csat, response.ces = found.nps, found.csat, found.ces
+        response.comment = found.comment
+        response.status, response.completed_at = "complete", now
+        if form.invitation is not None:
+            form.invitation.responded_on = now.date()
+        form.state = "used"
+        comments_to_feedback(session=session, response=response)
+    session.flush()
+    return form
+
+
+def _save_anonymous_pulse(session: Session, form: Form, complete: bool, now: datetime) -> None:
+    inv = form.invitation
+    assert inv is not None
+    if not complete:
+        inv.draft = dict(form.answers)
+        return
+    found = extract(form.definition, form.answers)
+    day = day_of(now)
+    program = session.get(SurveyProgram, inv.program_id) if inv.program_id else None
+    # No invitation, person, customer, language or precise time: nothing to join on.
+    session.add(
+        SurveyResponse(
+            org_unit_id=inv.org_unit_id,
+            survey_id=form.survey.id,
+            version_id=form.version.id,
+            program_id=program.id if program else None,
+            channel="pulse",
+            wave=inv.wave,
+            language="",
+            status="complete",
+            answers=dict(form.answers),
+            nps=found.nps,
+            csat=found.csat,
+            ces=found.ces,
+            comment=found.comment,
+            started_at=day,
+            completed_at=day,
+        )
+    )
+    inv.draft = {}
+    inv.responded_on = day.date()
+    form.state = "used"
+    session.flush()
+
+
+def comments_to_feedback(*, session: Session, response: SurveyResponse) -> list[str]:
+    """Hand the response's comment to the feedback pipeline (source ``survey_comment``).
+
+    Returns the feedback ids created; an empty list while the feedback service is absent,
+    in which case the comment stays on ``response.comment``.
+    """
+    if not response.comment:
+        return []
+    try:
+        from cxloop.signals import feedback as feedback_service  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    create = getattr(feedback_service, "create_from_survey_comment", None)
+    if create is None:
+        return []
+    ids = [str(i) for i in create(session=session, response=response)]
+    response.feedback_ids = ids
+    return ids

@@ -1,0 +1,75 @@
+"""Survey jobs: decide and send due invitations, remind non-responders, start waves."""
+
+from __future__ import annotations
+
+from cxloop.jobs import JobContext, periodic, task
+from cxloop.mail import MailError
+from cxloop.store.base import utcnow
+
+
+@task(retries=5, retry_delay=60)
+def send_survey_invitation(ctx: JobContext, invitation_id: int) -> str:
+    """Send one invitation now; an SMTP failure is recorded on the row, then retried."""
+    from cxloop.signals.survey_mail import deliver_invitation
+
+    with ctx.session() as s:
+        result = deliver_invitation(
+            session=s, settings=ctx.settings, invitation_id=invitation_id, now=utcnow()
+        )
+    if result.outcome == "retry":
+        raise MailError(result.detail)
+    return result.outcome
+
+
+@periodic(minute="*")
+def dispatch_survey_invitations(ctx: JobContext) -> dict[str, int]:
+    """Apply the contact policy to due invitations and send those that may go out.
+
+    Each send commits on its own, so one failure never undoes another's record; a failed
+    send stays in ``sending`` and a later run tries it again after a back-off.
+    """
+    from cxloop.signals.survey_invitations import dispatch_due
+    from cxloop.signals.survey_mail import deliver_invitation
+
+    with ctx.session() as s:
+        ids = dispatch_due(session=s, now=utcnow())
+    outcomes: dict[str, int] = {}
+    for invitation_id in ids:
+        with ctx.session() as s:
+            result = deliver_invitation(
+                session=s, settings=ctx.settings, invitation_id=invitation_id, now=utcnow()
+            )
+        outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+    return outcomes
+
+
+@periodic(minute="7")
+def send_survey_reminders(ctx: JobContext) -> dict[str, int]:
+    """Remind non-responders once, N days after the invitation (per program)."""
+    from cxloop.signals.survey_mail import deliver_reminder, due_reminders
+
+    with ctx.session() as s:
+        ids = due_reminders(session=s, now=utcnow())
+    outcomes: dict[str, int] = {}
+    for invitation_id in ids:
+        with ctx.session() as s:
+            result = deliver_reminder(
+                session=s, settings=ctx.settings, invitation_id=invitation_id, now=utcnow()
+            )
+        outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+    return outcomes
+
+
+@periodic(minute="15")
+def start_survey_waves(ctx: JobContext) -> int:
+    """Start relationship and pulse waves that fell due; their invitations go out next."""
+    from cxloop.signals.survey_waves import run_due_waves
+
+    with ctx.session() as s:
+        done = run_due_waves(
+            session=s,
+            now=utcnow(),
+            default_zone="UTC",
+            default_language=ctx.settings.default_language,
+        )
+    return len(done)
