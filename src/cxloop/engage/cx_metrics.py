@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, delete, func, insert, literal, select
+from sqlalchemy import Date, and_, case, cast, delete, func, insert, inspect, literal, select
 from sqlalchemy.orm import Session
 
 from cxloop.engage.cx_sources import CxSource, available, source
@@ -55,7 +55,7 @@ def refresh_rollups(
     written: dict[str, int] = {}
     for src in chosen:
         stmt = src.rows(start, end)
-        if stmt is None:
+        if stmt is None or not _tables_exist(session, stmt):
             continue
         session.execute(
             delete(CxRollup).where(
@@ -83,6 +83,13 @@ def refresh_rollups(
             session.execute(insert(CxRollup), rows)
         written[src.name] = len(rows)
     return written
+
+
+def _tables_exist(session: Session, stmt: Any) -> bool:
+    """An area's model may be installed before its migration is applied; skip it then."""
+    names = {t.name for t in stmt.get_final_froms() if hasattr(t, "name")}
+    insp = inspect(session.connection())
+    return all(insp.has_table(n) for n in names)
 
 
 def _row(metric: str, unit_id: int, d: Any, dim: str, value: str, *nums: Any) -> dict[str, Any]:

@@ -1,25 +1,15 @@
-"""Org-unit hierarchy for the scorecard: a unit's ancestors and children, and operational
-metric values of a unit built from the nearest level of the tree that has data.
-
-A unit's value for a period is its own point when it has one; otherwise the points of the
-shallowest level below it that has points, combined by the metric's aggregation (sum or
-mean). A point entered for a region and for its stores is therefore never counted twice.
-Points of a finer period (days inside a month) are rolled up the same way when the period
-itself has no points; coarser points are never split.
-"""
+"""Org-unit hierarchy for the scorecard: a unit's ancestors and children, and the
+operational metric values of a unit (see ``signals.metrics_rollup`` for how they add up)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cxloop.signals.metrics import is_finer, period_floor
-from cxloop.store.models.metrics import PERIOD_KINDS, MetricPoint
+from cxloop.store.models.metrics import MetricRollup
 from cxloop.store.models.org import OrgUnit
 
 
@@ -65,62 +55,25 @@ def ancestors(session: Session, unit: UnitRef) -> list[UnitRef]:
     return [rows[i] for i in reversed(ids) if i in rows]
 
 
-def _depth() -> Any:
-    return func.length(OrgUnit.path) - func.length(func.replace(OrgUnit.path, "/", ""))
-
-
 def metric_values(
     *,
     session: Session,
     metric_id: int,
-    aggregation: str,
-    unit_path: str,
+    unit_id: int,
     granularity: str,
     starts: list[date],
-    end: date,
 ) -> list[float | None]:
-    """The unit's value in each period beginning at ``starts``; ``None`` marks a gap."""
-    kinds = [k for k in PERIOD_KINDS if k == granularity or is_finer(k, granularity)]
-    depth = _depth()
-    stmt = (
-        select(
-            MetricPoint.period,
-            MetricPoint.period_start,
-            depth,
-            func.count(),
-            func.sum(MetricPoint.value),
+    """The unit's value in each period beginning at ``starts``; ``None`` marks a gap.
+
+    Reads the rollups kept by ``signals.metrics_rollup`` (one indexed row per period)."""
+    rows = session.execute(
+        select(MetricRollup.period_start, MetricRollup.value).where(
+            MetricRollup.metric_id == metric_id,
+            MetricRollup.period == granularity,
+            MetricRollup.org_unit_id == unit_id,
+            MetricRollup.period_start >= starts[0],
+            MetricRollup.period_start <= starts[-1],
         )
-        .join(OrgUnit, OrgUnit.id == MetricPoint.org_unit_id)
-        .where(
-            MetricPoint.metric_id == metric_id,
-            MetricPoint.period.in_(kinds),
-            MetricPoint.period_start >= starts[0],
-            MetricPoint.period_start < end,
-            OrgUnit.path.startswith(unit_path),
-        )
-        .group_by(MetricPoint.period, MetricPoint.period_start, depth)
     )
-    # bucket -> kind -> depth -> [count, sum]
-    cells: dict[date, dict[str, dict[int, list[float]]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
-    )
-    index = {s: i for i, s in enumerate(starts)}
-    for kind, start, d, n, total in session.execute(stmt):
-        bucket = period_floor(granularity, start)
-        if bucket not in index:
-            continue
-        cell = cells[bucket][kind][int(d)]
-        cell[0] += n
-        cell[1] += float(total)
-    out: list[float | None] = []
-    for s in starts:
-        by_kind = cells.get(s)
-        if not by_kind:
-            out.append(None)
-            continue
-        # The period's own points, else the coarsest finer period that has points.
-        kind = max(by_kind, key=lambda k: PERIOD_KINDS.index(k))
-        levels = by_kind[kind]
-        n, total = levels[min(levels)]
-        out.append(total if aggregation == "sum" else total / n)
-    return out
+    found = {start: float(value) for start, value in rows}
+    return [found.get(s) for s in starts]

@@ -114,11 +114,9 @@ def series(
     values = metric_values(
         session=session,
         metric_id=metric.metric_id,
-        aggregation=metric.aggregation,
-        unit_path=unit.path,
+        unit_id=unit.id,
         granularity=period,
         starts=starts,
-        end=end,
     )
     return [Figure(v) if v is not None else None for v in values], [None] * len(starts)
 

@@ -221,4 +221,7 @@ def upsert_points(*, session: Session, points: list[PointIn], source: str = "") 
         else:
             report.unchanged += 1
     session.flush()
+    from cxloop.signals.metrics_rollup import affected, refresh_metric_rollups
+
+    refresh_metric_rollups(session=session, cells=affected((k[0], k[2], k[3]) for k in latest))
     return report

@@ -70,6 +70,24 @@ class MetricPoint(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class MetricRollup(Base):
+    """A metric's value for one unit and scorecard period, built from the points below it.
+
+    Maintained after every write of points (``signals.metrics_rollup``): the unit's own
+    point when it has one, else its children's values combined by the aggregation.
+    """
+
+    __tablename__ = "metric_rollups"
+    __table_args__ = (UniqueConstraint("metric_id", "period", "org_unit_id", "period_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric_id: Mapped[int] = mapped_column(ForeignKey("metric_definitions.id", ondelete="CASCADE"))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    period: Mapped[str] = mapped_column(String(8))
+    period_start: Mapped[date] = mapped_column(Date)
+    value: Mapped[float]
+
+
 class CxRollup(Base):
     """Sufficient statistics of one CX figure for one unit, day and segment.
 
