@@ -147,7 +147,10 @@ def _scroll_reversals(ys: Sequence[float], ts: Sequence[int], min_leg: float) ->
     for y, t in zip(ys, ts, strict=True):
         if direction == 0:
             # Small wiggles before the first real leg set no direction.
-            low, high = min(low, y), max(high, y)
+            if y < low:
+                low = y
+            elif y > high:
+                high = y
             if y - low >= min_leg:
                 direction, extreme = 1, y
             elif high - y >= min_leg:
