@@ -12,6 +12,7 @@ from cxloop.insight.digital.events import (
     MAX_EVENTS_PER_BATCH,
     Event,
     batch_events,
+    event_from_stored,
     events_from_wire,
     ordered,
     parse_batch,
@@ -88,6 +89,12 @@ def test_every_event_type_parses_and_flattens() -> None:
 
 def test_stored_wire_events_round_trip() -> None:
     assert events_from_wire(_every_event()) == batch_events(parse_batch(json.dumps(_batch())))
+
+
+def test_stored_events_flatten_like_validated_ones() -> None:
+    batch = parse_batch(json.dumps(_batch()))
+    stored = [e.model_dump() for e in batch.events]
+    assert [event_from_stored(d) for d in stored] == batch_events(batch)
 
 
 @pytest.mark.parametrize(

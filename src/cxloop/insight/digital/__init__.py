@@ -12,6 +12,7 @@ from cxloop.insight.digital.events import (
     Event,
     TrackerBatch,
     batch_events,
+    event_from_stored,
     events_from_wire,
     parse_batch,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "TrackerBatch",
     "batch_events",
     "detect",
+    "event_from_stored",
     "engagement",
     "events_from_wire",
     "parse_batch",

@@ -253,6 +253,44 @@ def events_from_wire(items: Iterable[Mapping[str, Any]]) -> list[Event]:
     return [to_event(e) for e in _EVENT_LIST.validate_python(list(items))]
 
 
+# Wire field -> Event field, per type; fields not named here keep their Event names.
+_STORED_RENAMES: dict[str, dict[str, str]] = {
+    "click": {"sel": "selector", "tag": "name"},
+    "resize": {"w": "vw", "h": "vh"},
+    "orientation": {"o": "state", "w": "vw", "h": "vh"},
+    "field_focus": {"sel": "selector"},
+    "field_blur": {"sel": "selector"},
+    "field_input": {"sel": "selector"},
+    "submit": {"form": "selector"},
+}
+_STORED_KEEP: dict[str, tuple[str, ...]] = {
+    "pageview": ("nav", "vw", "vh", "dh"),
+    "click": ("x", "y", "kind"),
+    "move": ("x", "y"),
+    "scroll": ("y", "vh", "dh"),
+    "visibility": ("state",),
+    "focus": ("state",),
+    "error": ("name",),
+    "field_focus": ("form", "kind"),
+    "field_blur": ("form", "kind"),
+    "field_input": ("form", "kind"),
+    "submit": ("form",),
+}
+
+
+def event_from_stored(d: Mapping[str, Any]) -> Event:
+    """Flatten a wire event dict that was validated when it arrived (no re-validation).
+
+    The same mapping as `to_event`, for reading stored batches back quickly.
+    """
+    t = d["type"]
+    kw = {dst: d[src] for src, dst in _STORED_RENAMES.get(t, {}).items() if src in d}
+    for name in _STORED_KEEP.get(t, ()):
+        if name in d:
+            kw[name] = d[name]
+    return Event(t, d["ts"], d["seq"], d["url"], **kw)
+
+
 def ordered(events: Sequence[Event]) -> list[Event]:
     """Session order (client time, then sequence number), dropping resent duplicates."""
     seen: set[tuple[int, int, str]] = set()
