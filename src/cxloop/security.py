@@ -26,6 +26,7 @@ PERMISSIONS = (
     "surveys:read",
     "surveys:write",
     "digital:read",
+    "digital:admin",
     "metrics:read",
     "metrics:write",
     "scorecard:read",
