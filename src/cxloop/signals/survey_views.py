@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.insight.scores import Estimate, ces_mean, csat_top2, nps
 from cxloop.signals.survey_definitions import SurveyDefinition
-from cxloop.signals.surveys import version_definition
+from cxloop.signals.surveys import readable_surveys, version_definition
 from cxloop.store.models.surveys import (
     Survey,
     SurveyInvitation,
@@ -67,9 +67,7 @@ def score_estimates(
 
 
 def survey_overview(session: Session, scope: Scope) -> list[SurveyRow]:
-    surveys = session.scalars(
-        select(Survey).where(scope.condition(Survey.org_unit_id)).order_by(Survey.id)
-    ).all()
+    surveys, _ = readable_surveys(session, scope, limit=500)
     numbers = dict(session.execute(select(SurveyVersion.id, SurveyVersion.number)).all())
     out = []
     for s in surveys:

@@ -10,12 +10,14 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from cxloop.security import new_token
 from cxloop.signals.survey_definitions import LocalText, SurveyDefinition, parse_definition
+from cxloop.store.models.org import OrgUnit
 from cxloop.store.models.surveys import Survey, SurveyResponse, SurveyVersion
+from cxloop.store.scope import Scope
 
 _KEY = r"^[a-z0-9][a-z0-9_-]{1,63}$"
 
@@ -145,3 +147,31 @@ def survey_by_key(session: Session, key: str) -> Survey | None:
 def title_in(survey: Survey, lang: str) -> str:
     title = survey.title or {}
     return str(title.get(lang) or title.get("en") or survey.key)
+
+
+def readable_condition(scope: Scope) -> ColumnElement[bool]:
+    """Surveys a caller may read: those of their units and those that cover them.
+
+    A company-wide survey is readable by a store manager, who then sees only the
+    responses of their store (responses are scoped by their own org unit).
+    """
+    if not scope.unit_paths:
+        return false()
+    covering = select(OrgUnit.id).where(
+        or_(*(literal(p).startswith(OrgUnit.path) for p in scope.unit_paths))
+    )
+    return or_(scope.condition(Survey.org_unit_id), Survey.org_unit_id.in_(covering))
+
+
+def readable_surveys(
+    session: Session, scope: Scope, *, limit: int = 50, offset: int = 0
+) -> tuple[list[Survey], int]:
+    base = select(Survey).where(readable_condition(scope))
+    count = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.scalars(base.order_by(Survey.id).limit(limit).offset(offset)).all()
+    return list(rows), count
+
+
+def readable_survey(session: Session, scope: Scope, survey_id: int) -> Survey | None:
+    stmt = select(Survey).where(Survey.id == survey_id, readable_condition(scope))
+    return session.scalars(stmt).first()
