@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.act.conftest import SurveySpy
-from tests.conftest import Org
 
 from cxloop.act import cases, escalation, hooks, rules
 from cxloop.act.loop_metrics import loop_metrics
 from cxloop.store.models.act import Case, CaseEscalation, Delivery, RootCause
 from cxloop.store.models.customers import Customer
 from cxloop.store.scope import Scope
+from tests.act.conftest import SurveySpy
+from tests.conftest import Org
 
 
 def _detractor(org: Org, customer_id: int, record_id: str = "r-1") -> hooks.RuleRecord:
