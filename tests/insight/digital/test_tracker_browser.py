@@ -311,3 +311,37 @@ def test_thirty_idle_minutes_start_a_new_session(page: Any, site: str) -> None:
     page.wait_for_function(f"JSON.parse(sessionStorage.getItem('cxl_s')).id !== '{first}'")
     state = json.loads(page.evaluate("sessionStorage.getItem('cxl_s')"))
     assert state["id"] != first and len(state["id"]) == 32
+
+
+def test_single_page_app_routes_are_page_views(page: Any, site: str, collector: Collector) -> None:
+    sid = _open(page, f"{site}/spa.html")
+    page.wait_for_timeout(500)
+    page.click("#go-settings")  # pushState and re-render: a page view, not a dead click
+    page.wait_for_timeout(1200)
+    page.go_back()  # popstate, straight back without touching the settings view
+    page.wait_for_timeout(1200)
+    page.goto("about:blank")
+    collector.wait_for(sid, pagehides=1)
+
+    events = _session_events(collector, sid)
+    views = [(e.nav, e.url.removeprefix(site)) for e in events if e.type == "pageview"]
+    assert views == [("load", "/spa.html"), ("push", "/spa/settings"), ("pop", "/spa.html")]
+    result = score_session(events)
+    assert [(s.type, s.url.removeprefix(site)) for s in result.signals] == [
+        ("quick_back", "/spa/settings")
+    ]
+
+
+def test_taps_are_recorded_as_touch_clicks(browser: Any, site: str, collector: Collector) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    try:
+        pg = context.new_page()
+        sid = _open(pg, f"{site}/index.html")
+        pg.tap("#more")
+        pg.wait_for_timeout(300)
+        pg.goto("about:blank")
+        collector.wait_for(sid, pagehides=1)
+    finally:
+        context.close()
+    [tap] = [e for b in collector.batches(sid) for e in b.events if e.type == "click"]
+    assert (tap.sel, tap.pt, tap.kind) == ("button#more", "touch", "clickable")
