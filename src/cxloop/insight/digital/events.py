@@ -293,10 +293,10 @@ def event_from_stored(d: Mapping[str, Any]) -> Event:
 
 def ordered(events: Sequence[Event]) -> list[Event]:
     """Session order (client time, then sequence number), dropping resent duplicates."""
-    seen: set[tuple[int, int, str]] = set()
+    seen: set[tuple[int, int]] = set()
     out: list[Event] = []
     for e in sorted(events, key=_ORDER):
-        key = (e.seq, e.ts, e.type)
+        key = (e.ts, e.seq)  # a resend repeats both; two real events never share them
         if key not in seen:
             seen.add(key)
             out.append(e)
