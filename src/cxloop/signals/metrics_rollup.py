@@ -77,7 +77,7 @@ def refresh_metric_rollups(*, session: Session, cells: Iterable[tuple[int, str, 
             if bucket in wanted:
                 own[bucket][unit_id][kind].append(float(value))
         agg = aggregation.get(metric_id, "sum")
-        out = []
+        out: list[dict[str, object]] = []
         for bucket, units in own.items():
             values = _combine(tree, units, agg)
             out.extend(

@@ -1,0 +1,89 @@
+"""CSV exports of scorecard tables (cells that could run as spreadsheet formulas are defused)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from cxloop.engage.scorecard import KpiCard, Scorecard
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> object:
+    # A text cell starting with = + - @ runs as a formula in Excel; a leading quote stops it.
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return value
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else csv_safe(v) for v in row])
+    return out.getvalue()
+
+
+SCORECARD_COLUMNS = (
+    "unit",
+    "period_start",
+    "rank",
+    "kpi",
+    "metric",
+    "unit_of_measure",
+    "direction",
+    "value",
+    "low",
+    "high",
+    "n",
+    "small_sample",
+    "previous",
+    "change",
+    "p_value",
+    "significant",
+    "target",
+    "threshold",
+    "target_inherited",
+    "status",
+    "needs_comment",
+    "owner",
+    "why",
+    "action",
+)
+
+
+def scorecard_rows(card: Scorecard, labels: dict[str, str]) -> list[list[object]]:
+    return [_row(card, c, labels) for c in card.cards]
+
+
+def _row(card: Scorecard, c: KpiCard, labels: dict[str, str]) -> list[object]:
+    cur, prev, ch = c.current, c.previous, c.change
+    return [
+        card.unit.code,
+        card.start.isoformat(),
+        c.rank,
+        labels.get(c.metric.ref, c.metric.label),
+        c.metric.ref,
+        c.metric.unit,
+        c.metric.direction,
+        cur.value if cur else None,
+        cur.low if cur else None,
+        cur.high if cur else None,
+        cur.n if cur else None,
+        cur.small_sample if cur else None,
+        prev.value if prev else None,
+        ch.difference if ch else None,
+        ch.p_value if ch else None,
+        ch.significant if ch else None,
+        c.target,
+        c.threshold,
+        c.target_inherited,
+        c.status,
+        c.needs_comment,
+        c.owner,
+        c.comment.why if c.comment else None,
+        c.comment.action if c.comment else None,
+    ]
