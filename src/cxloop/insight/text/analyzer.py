@@ -11,13 +11,12 @@ import numpy as np
 from cxloop.insight.text._tokens import tokenize_ja
 from cxloop.insight.text.language import detect_language
 from cxloop.insight.text.model import Embedder, LinearSentimentModel, default_embedder, features
-from cxloop.insight.text.sentences import split_sentences
 from cxloop.insight.text.sentiment import (
     SentenceSentiment,
     Sentiment,
     analyze_sentiment,
-    lexicon_sentence_score,
     rollup,
+    score_sentences,
 )
 from cxloop.insight.text.taxonomy import Taxonomy, default_taxonomy
 from cxloop.insight.text.themes import ThemeHit, ThemeMatcher
@@ -54,13 +53,10 @@ class LexiconAnalyzer:
         out = []
         for text in texts:
             language = detect_language(text)
-            sentiment = analyze_sentiment(text, language)
-            out.append(Analysis(language, sentiment, self._themes(text, language)))
+            tokens = tokenize_ja(text) if language == "ja" else None
+            sentiment = analyze_sentiment(text, language, tokens)
+            out.append(Analysis(language, sentiment, self.matcher.match(text, language, tokens)))
         return out
-
-    def _themes(self, text: str, language: str) -> list[ThemeHit]:
-        tokens = tokenize_ja(text) if language == "ja" else None
-        return self.matcher.match(text, language, tokens)
 
 
 class EmbeddingAnalyzer(LexiconAnalyzer):
@@ -86,20 +82,34 @@ class EmbeddingAnalyzer(LexiconAnalyzer):
 
     def analyze(self, texts: Sequence[str]) -> list[Analysis]:
         languages = [detect_language(t) for t in texts]
-        split = [split_sentences(t) for t in texts]
-        flat = [(i, s) for i, sentences in enumerate(split) for s in sentences]
-        lex = np.array([lexicon_sentence_score(s.text, languages[i]) for i, s in flat])
+        tokens = [
+            tokenize_ja(t) if lang == "ja" else None
+            for t, lang in zip(texts, languages, strict=True)
+        ]
+        lexical = [
+            score_sentences(text, lang, toks)
+            for text, lang, toks in zip(texts, languages, tokens, strict=True)
+        ]
+        flat = [(i, s) for i, sentences in enumerate(lexical) for s in sentences]
+        # Outside the model's training language the lexicon decides wherever it speaks,
+        # so only the sentences it is silent on are worth embedding.
+        todo = [
+            k for k, (i, s) in enumerate(flat) if languages[i] in _MODEL_LANGUAGES or s.score == 0.0
+        ]
         model_scores = np.zeros(len(flat))
-        if flat:
-            vectors = self.embedder([s.text for _, s in flat])
-            model_scores = self.model.scores(features(vectors, lex))
+        if todo:
+            vectors = self.embedder([flat[k][1].text for k in todo])
+            lex = np.array([flat[k][1].score for k in todo])
+            model_scores[todo] = self.model.scores(features(vectors, lex))
         per_record: list[list[SentenceSentiment]] = [[] for _ in texts]
-        for (i, s), lex_score, model_score in zip(flat, lex, model_scores, strict=True):
-            score = _combine(languages[i], float(lex_score), float(model_score))
+        for (i, s), model_score in zip(flat, model_scores, strict=True):
+            score = _combine(languages[i], s.score, float(model_score))
             per_record[i].append(SentenceSentiment(s.text, s.start, s.end, round(score, 4)))
         return [
-            Analysis(lang, rollup(sentences), self._themes(text, lang))
-            for text, lang, sentences in zip(texts, languages, per_record, strict=True)
+            Analysis(lang, rollup(sentences), self.matcher.match(text, lang, toks))
+            for text, lang, toks, sentences in zip(
+                texts, languages, tokens, per_record, strict=True
+            )
         ]
 
 

@@ -63,7 +63,7 @@ def tokenize_mixed(text: str) -> list[str]:
     if _KANA.search(text) or _HAN.search(text):
         for tok in tokenize_ja(text):
             if tok.pos1 in _CONTENT_POS and tok.pos2 != "数詞" and tok.pos2 != "非自立可能":
-                lemma = tok.base if tok.base else tok.lemma
+                lemma = tok.lemma.split("-")[0]  # drop UniDic's gloss: サービス-service
                 if tok.lemma not in _JA_STOP and not _EN_WORD.fullmatch(lemma.lower()):
                     out.append(lemma)
     for word in _EN_WORD.findall(text.lower()):

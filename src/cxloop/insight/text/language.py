@@ -12,6 +12,12 @@ _HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 UNKNOWN = "und"
+_ASCII_WORD = re.compile(r"[a-z']+")
+_EN_COMMON = frozenset(
+    "the a an and or but is was were are be been it its this that i my me we our you your "
+    "they them he she his her of to in on for with at by from not no very so too have has "
+    "had do did does will would can could there their what when all just".split()
+)
 # Below this many Han characters (a place or product name) the model guesses Chinese at random.
 _MIN_HAN_FOR_MODEL = 8
 
@@ -19,6 +25,21 @@ _MIN_HAN_FOR_MODEL = 8
 @lru_cache(maxsize=1)
 def _identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def _looks_english(text: str) -> bool:
+    """Cheap shortcut before the statistical model: ASCII text made of common English words.
+
+    py3langid costs about as much as the whole sentiment step, and most of our Latin-script
+    feedback is English; German or French text rarely has a quarter of its words here.
+    """
+    if not text.isascii():
+        return False
+    words = _ASCII_WORD.findall(text.lower())
+    if len(words) < 4:
+        return False
+    common = sum(1 for w in words if w in _EN_COMMON)
+    return common * 4 >= len(words) and common >= 2
 
 
 def detect_language(text: str) -> str:
@@ -40,6 +61,8 @@ def detect_language(text: str) -> str:
             return "ja"
         lang, _ = _identifier().classify(text)
         return "zh" if lang == "zh" else "ja"
+    if _looks_english(text):
+        return "en"
     if len(letters) < 3:
         # Two letters carry no signal; treating them as English keeps the lexicon path.
         return "en"

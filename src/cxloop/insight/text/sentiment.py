@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cxloop.insight.text import sentiment_en, sentiment_ja
+from cxloop.insight.text._tokens import Token, tokenize_ja
 from cxloop.insight.text.sentences import split_sentences
 
 Label = Literal["very_negative", "negative", "neutral", "positive", "very_positive", "mixed"]
@@ -74,16 +75,29 @@ def lexicon_sentence_score(text: str, language: str) -> float:
     return sentiment_en.score_sentence(text)
 
 
-def score_sentences(text: str, language: str) -> list[SentenceSentiment]:
-    """Split ``text`` and score each sentence with the lexicon."""
-    return [
-        SentenceSentiment(
-            s.text, s.start, s.end, round(lexicon_sentence_score(s.text, language), 4)
-        )
-        for s in split_sentences(text)
-    ]
+def score_sentences(
+    text: str, language: str, tokens: Sequence[Token] | None = None
+) -> list[SentenceSentiment]:
+    """Split ``text`` and score each sentence with the lexicon.
+
+    For Japanese, pass the tokens of the whole text if you have them: tokenizing once and
+    slicing per sentence halves the cost when themes need the same tokens.
+    """
+    out = []
+    sentences = split_sentences(text)
+    if language == "ja":
+        tokens = tokens if tokens is not None else tokenize_ja(text)
+        for s in sentences:
+            inside = [t for t in tokens if s.start <= t.start < s.end]
+            score = sentiment_ja.score_sentence_tokens(inside)
+            out.append(SentenceSentiment(s.text, s.start, s.end, round(score, 4)))
+        return out
+    for s in sentences:
+        score = sentiment_en.score_sentence(s.text)
+        out.append(SentenceSentiment(s.text, s.start, s.end, round(score, 4)))
+    return out
 
 
-def analyze_sentiment(text: str, language: str) -> Sentiment:
+def analyze_sentiment(text: str, language: str, tokens: Sequence[Token] | None = None) -> Sentiment:
     """Lexicon-based sentiment of a whole record (the fast mode)."""
-    return rollup(score_sentences(text, language))
+    return rollup(score_sentences(text, language, tokens))

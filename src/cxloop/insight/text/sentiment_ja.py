@@ -50,6 +50,7 @@ class JaLexicon:
 
     phrases: dict[tuple[str, ...], float]
     max_len: int
+    firsts: frozenset[str] = frozenset()
 
 
 def build_lexicon(entries: Mapping[str, float]) -> JaLexicon:
@@ -59,7 +60,9 @@ def build_lexicon(entries: Mapping[str, float]) -> JaLexicon:
         key = tuple(t.lemma for t in tokenize_ja(word) if t.pos1 != "補助記号")
         if key:
             phrases[key] = float(value)
-    return JaLexicon(phrases, max((len(k) for k in phrases), default=1))
+    return JaLexicon(
+        phrases, max((len(k) for k in phrases), default=1), frozenset(k[0] for k in phrases)
+    )
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +102,8 @@ def score_tokens(tokens: Sequence[Token], lexicon: JaLexicon | None = None) -> f
             # What follows 「が・けど」 is what the writer stresses: damp what came before.
             total *= 0.6
         value, n = 0.0, 0
-        for size in range(min(lex.max_len, len(tokens) - i), 0, -1):
+        sizes = range(min(lex.max_len, len(tokens) - i), 0, -1) if tok.lemma in lex.firsts else ()
+        for size in sizes:
             hit = lex.phrases.get(tuple(lemmas[i : i + size]))
             if hit is not None:
                 value, n = hit, size
@@ -166,7 +170,12 @@ def regret_adjust(tokens: Sequence[Token]) -> float:
 
 
 def score_sentence(text: str, lexicon: JaLexicon | None = None) -> float:
-    tokens = tokenize_ja(text)
+    """Polarity of one Japanese sentence in (-1, 1)."""
+    return score_sentence_tokens(tokenize_ja(text), lexicon)
+
+
+def score_sentence_tokens(tokens: Sequence[Token], lexicon: JaLexicon | None = None) -> float:
+    """As :func:`score_sentence`, for tokens the caller already has."""
     raw = score_tokens(tokens, lexicon)
     penalty = regret_adjust(tokens)
     if not penalty:

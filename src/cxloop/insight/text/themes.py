@@ -13,7 +13,6 @@ from cxloop.insight.text.taxonomy import Taxonomy, Theme
 # A single term is weaker evidence than a multi-word phrase written by the taxonomy's author.
 _TERM_WEIGHT = 0.7
 _PHRASE_WEIGHT = 1.0
-_EN_SUFFIX = r"(?:s|es|ed|d|ing|ly)?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,31 +24,28 @@ class ThemeHit:
     parent: str | None = None
 
 
-@dataclass(frozen=True)
-class _CompiledTheme:
-    theme: Theme
-    latin: re.Pattern[str] | None  # terms and phrases of Latin-script languages
-    ja_lemmas: dict[tuple[str, ...], float]  # lemma sequence -> weight
-    ja_literals: tuple[str, ...]  # phrases also found by plain substring search
+_EN_WORD = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
+_EN_SUFFIXES = ("", "s", "es", "ed", "d", "ing", "ly")
+# Both languages become a sequence of units (lower-cased words, or UniDic lemmas) that
+# is looked up in one index; a key is a tuple of units, a value the themes it evidences.
+_Index = dict[tuple[str, ...], list[tuple[int, float]]]
 
 
-def _latin_pattern(theme: Theme) -> re.Pattern[str] | None:
-    parts: list[str] = []
-    for lang, words in theme.terms.items():
-        if lang != "ja":
-            parts += [re.escape(w) + _EN_SUFFIX for w in words]
-    for lang, words in theme.phrases.items():
-        if lang != "ja":
-            parts += [r"\s+".join(re.escape(p) for p in w.split()) + _EN_SUFFIX for w in words]
-    if not parts:
-        return None
-    # Longest alternatives first so "customer service" wins over "service".
-    parts.sort(key=len, reverse=True)
-    return re.compile(r"(?<![\w'])(?:" + "|".join(parts) + r")(?![\w'])", re.IGNORECASE)
+def _en_units(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(), m.start(), m.end()) for m in _EN_WORD.finditer(text.lower())]
 
 
 def _lemma_key(text: str) -> tuple[str, ...]:
     return tuple(t.lemma for t in tokenize_ja(text) if t.pos1 != "補助記号")
+
+
+def _add(index: _Index, key: tuple[str, ...], theme: int, weight: float) -> None:
+    entries = index.setdefault(key, [])
+    for i, (other, w) in enumerate(entries):
+        if other == theme:
+            entries[i] = (theme, max(w, weight))
+            return
+    entries.append((theme, weight))
 
 
 class ThemeMatcher:
@@ -57,74 +53,92 @@ class ThemeMatcher:
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
-        compiled: list[_CompiledTheme] = []
-        for theme in taxonomy.themes:
-            ja_lemmas: dict[tuple[str, ...], float] = {}
-            for word in theme.terms.get("ja", ()):
-                key = _lemma_key(word)
-                if key:
-                    ja_lemmas.setdefault(key, _TERM_WEIGHT)
-            for phrase in theme.phrases.get("ja", ()):
-                key = _lemma_key(phrase)
-                if key:
-                    ja_lemmas[key] = _PHRASE_WEIGHT
-            compiled.append(
-                _CompiledTheme(
-                    theme, _latin_pattern(theme), ja_lemmas, tuple(theme.phrases.get("ja", ()))
-                )
-            )
-        self._compiled = compiled
-        self._max_len = max((len(k) for c in compiled for k in c.ja_lemmas), default=1)
+        self._themes: tuple[Theme, ...] = taxonomy.themes
+        self._latin: _Index = {}
+        self._ja: _Index = {}
+        self._ja_literals: list[tuple[str, int]] = []
+        for n, theme in enumerate(self._themes):
+            for kind, weight in (("terms", _TERM_WEIGHT), ("phrases", _PHRASE_WEIGHT)):
+                for lang, words in getattr(theme, kind).items():
+                    for word in words:
+                        if lang == "ja":
+                            self._add_ja(word, n, weight, literal=kind == "phrases")
+                        else:
+                            self._add_latin(word, n, weight)
+        self._latin_max = max((len(k) for k in self._latin), default=1)
+        self._ja_max = max((len(k) for k in self._ja), default=1)
+        self._latin_first = frozenset(k[0] for k in self._latin)
+        self._ja_first = frozenset(k[0] for k in self._ja)
+
+    def _add_latin(self, word: str, theme: int, weight: float) -> None:
+        units = tuple(u for u, _, _ in _en_units(word))
+        if not units:
+            return
+        weight = _PHRASE_WEIGHT if len(units) > 1 else weight
+        for suffix in _EN_SUFFIXES:  # cheap inflection: plural, past, -ing on the last word
+            _add(self._latin, units[:-1] + (units[-1] + suffix,), theme, weight)
+
+    def _add_ja(self, word: str, theme: int, weight: float, *, literal: bool) -> None:
+        key = _lemma_key(word)
+        if key:
+            _add(self._ja, key, theme, weight)
+        if literal:
+            # Phrases are also found verbatim, in case the tokenizer splits them differently.
+            self._ja_literals.append((word, theme))
 
     def match(
         self, text: str, language: str = "en", tokens: Sequence[Token] | None = None
     ) -> list[ThemeHit]:
         """Themes found in ``text``, highest score first. Japanese uses lemmas and literals."""
-        hits: list[ThemeHit] = []
+        found: dict[int, dict[tuple[int, int], float]] = {}
+        units = _en_units(text)
+        _scan(units, self._latin, self._latin_first, self._latin_max, found)
         if language == "ja":
             tokens = tokens if tokens is not None else tokenize_ja(text)
-            lemmas = [t.lemma for t in tokens]
-        for c in self._compiled:
-            found: dict[tuple[int, int], float] = {}
-            if c.latin is not None:
-                for m in c.latin.finditer(text):
-                    found[m.span()] = _PHRASE_WEIGHT if " " in m.group() else _TERM_WEIGHT
-            if language == "ja" and tokens is not None:
-                self._match_ja(c, text, tokens, lemmas, found)
-            if found:
-                spans = _drop_nested(sorted(found))
-                evidence = sum(found[s] for s in spans)
-                hits.append(
-                    ThemeHit(
-                        c.theme.id,
-                        c.theme.display_name(language),
-                        round(1.0 - math.exp(-evidence), 4),
-                        tuple(spans),
-                        c.theme.parent,
-                    )
+            ja_units = [(t.lemma, t.start, t.end) for t in tokens]
+            _scan(ja_units, self._ja, self._ja_first, self._ja_max, found)
+            for literal, theme in self._ja_literals:
+                start = text.find(literal)
+                while start >= 0:
+                    found.setdefault(theme, {})[(start, start + len(literal))] = _PHRASE_WEIGHT
+                    start = text.find(literal, start + 1)
+        hits = []
+        for n, spans_found in found.items():
+            theme = self._themes[n]
+            spans = _drop_nested(sorted(spans_found))
+            evidence = sum(spans_found[s] for s in spans)
+            hits.append(
+                ThemeHit(
+                    theme.id,
+                    theme.display_name(language),
+                    round(1.0 - math.exp(-evidence), 4),
+                    tuple(spans),
+                    theme.parent,
                 )
+            )
         hits.sort(key=lambda h: (-h.score, h.id))
         return hits
 
-    def _match_ja(
-        self,
-        c: _CompiledTheme,
-        text: str,
-        tokens: Sequence[Token],
-        lemmas: list[str],
-        found: dict[tuple[int, int], float],
-    ) -> None:
-        for i in range(len(tokens)):
-            for size in range(min(self._max_len, len(tokens) - i), 0, -1):
-                weight = c.ja_lemmas.get(tuple(lemmas[i : i + size]))
-                if weight is not None:
-                    found[(tokens[i].start, tokens[i + size - 1].end)] = weight
-                    break
-        for literal in c.ja_literals:
-            start = text.find(literal)
-            while start >= 0:
-                found[(start, start + len(literal))] = _PHRASE_WEIGHT
-                start = text.find(literal, start + 1)
+
+def _scan(
+    units: Sequence[tuple[str, int, int]],
+    index: _Index,
+    firsts: frozenset[str],
+    max_len: int,
+    found: dict[int, dict[tuple[int, int], float]],
+) -> None:
+    """Longest key starting at each unit wins; every theme listed under it gets the span."""
+    words = [u for u, _, _ in units]
+    for i in range(len(units)):
+        if words[i] not in firsts:  # most units start no key: skip the slicing
+            continue
+        for size in range(min(max_len, len(units) - i), 0, -1):
+            entries = index.get(tuple(words[i : i + size]))
+            if entries is not None:
+                span = (units[i][1], units[i + size - 1][2])
+                for theme, weight in entries:
+                    found.setdefault(theme, {})[span] = weight
+                break
 
 
 def _drop_nested(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
