@@ -97,10 +97,10 @@ class ThemeMatcher:
             tokens = tokens if tokens is not None else tokenize_ja(text)
             ja_units = [(t.lemma, t.start, t.end) for t in tokens]
             _scan(ja_units, self._ja, self._ja_first, self._ja_max, found)
-            for literal, theme in self._ja_literals:
+            for literal, n in self._ja_literals:
                 start = text.find(literal)
                 while start >= 0:
-                    found.setdefault(theme, {})[(start, start + len(literal))] = _PHRASE_WEIGHT
+                    found.setdefault(n, {})[(start, start + len(literal))] = _PHRASE_WEIGHT
                     start = text.find(literal, start + 1)
         hits = []
         for n, spans_found in found.items():
