@@ -269,7 +269,7 @@ def feedback_summary(
     )
 
 
-@router.get("/feedback/{feedback_id}")
+@router.get("/feedback/{feedback_id:int}")
 def get_feedback(
     feedback_id: int, principal: CurrentPrincipal, session: SessionDep
 ) -> FeedbackPublic:
