@@ -101,3 +101,33 @@ class Visit:
 
 def body(batch: dict[str, Any]) -> bytes:
     return json.dumps(batch).encode()
+
+
+def ingest(
+    session: Session, site: DigitalSite, batch: dict[str, Any], received_at: Any = None
+) -> str:
+    """Store one batch as the collector would (checks, then the writer's store step)."""
+    from datetime import UTC, datetime
+
+    from cxloop.signals.digital_collect import check_batch
+    from cxloop.signals.digital_ingest import Arrival, add_counts, counts_for, store_arrivals
+    from cxloop.signals.digital_sites import site_info
+
+    checked = check_batch(body(batch), now_ms=batch["sent_at"])
+    arrival = Arrival(site_info(site), checked, received_at or datetime.now(UTC))
+    [outcome] = store_arrivals(session=session, arrivals=[arrival])
+    add_counts(session=session, counts=counts_for(arrival, outcome))
+    session.commit()
+    return outcome
+
+
+def frustrated_visit(site_key: str = SITE_KEY) -> Visit:
+    """Product page, then checkout with a broken coupon button (rage) and a dead banner."""
+    v = Visit(site_key)
+    v.calm_page("/shoes")
+    v.pageview("/checkout")
+    v.rage("button#apply-coupon")
+    v.click("div.promo-banner", dt=500, x=600, y=100)
+    v.add("move", 2500, x=10, y=10)
+    v.add("pagehide", 500)
+    return v

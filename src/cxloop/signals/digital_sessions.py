@@ -7,7 +7,7 @@ ones, stores signals and page scores, and hands frustrated sessions to the act s
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from cxloop.insight.digital import Event, SessionScore, score_session
+from cxloop.insight.digital import Event, SessionScore, event_from_stored, score_session
 from cxloop.signals.digital_sites import SiteInfo, site_info
 from cxloop.store.base import utcnow
 from cxloop.store.models.digital import (
@@ -37,36 +37,10 @@ SESSION_IDLE = timedelta(minutes=30)
 # Signals that on their own mark a session as frustrated, whatever its DXS.
 FRUSTRATION_TYPES = frozenset({"rage_click", "dead_click", "error_click", "thrashed_cursor"})
 
-# wire field -> Event field, per event type (the wire format is validated on the way in)
-_RENAMES: Mapping[str, Mapping[str, str]] = {
-    "pageview": {"nav": "nav", "vw": "vw", "vh": "vh", "dh": "dh"},
-    "click": {"x": "x", "y": "y", "sel": "selector", "kind": "kind", "tag": "name"},
-    "move": {"x": "x", "y": "y"},
-    "scroll": {"y": "y", "vh": "vh", "dh": "dh"},
-    "resize": {"w": "vw", "h": "vh"},
-    "orientation": {"o": "state", "w": "vw", "h": "vh"},
-    "visibility": {"state": "state"},
-    "focus": {"state": "state"},
-    "error": {"name": "name"},
-    "field_focus": {"sel": "selector", "form": "form", "kind": "kind"},
-    "field_blur": {"sel": "selector", "form": "form", "kind": "kind"},
-    "field_input": {"sel": "selector", "form": "form", "kind": "kind"},
-    "submit": {"form": "selector"},
-}
-
-
-def stored_event(d: Mapping[str, Any]) -> Event:
-    """A stored wire event as the detectors' Event (same mapping as ``events.to_event``)."""
-    t = d["type"]
-    kw = {dst: d[src] for src, dst in _RENAMES.get(t, {}).items() if src in d}
-    if t == "submit":
-        kw["form"] = d.get("form", "")
-    return Event(t, d["ts"], d["seq"], d["url"], **kw)
-
 
 def session_events(session: Session, session_id: int) -> list[Event]:
     rows = session.scalars(select(DigitalBatch.events).where(DigitalBatch.session_id == session_id))
-    return [stored_event(e) for events in rows for e in events]
+    return [event_from_stored(e) for events in rows for e in events]
 
 
 @dataclass(frozen=True)
