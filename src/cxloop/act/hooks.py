@@ -125,6 +125,6 @@ def request_survey(session: Session, request: SurveyRequest) -> str | None:
     from cxloop.act import sources as _builtin  # noqa: F401 - may register the survey sender
 
     if not _SURVEY_SENDERS:
-        log.warning("no survey sender registered; re-survey for case %s not sent", request.case_id)
+        log.info("no survey sender registered; survey for case %s not sent", request.case_id)
         return None
     return _SURVEY_SENDERS[-1](session=session, request=request)
