@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, exists, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from cxloop.insight.explain import ThemeShift, theme_shifts
 from cxloop.store.models.feedback import Feedback, FeedbackTheme
@@ -72,12 +72,12 @@ def conditions(session: Session, scope: Scope, f: FeedbackFilter) -> list[Column
         if not scope.contains(session, f.org_unit_id):
             out.append(Feedback.id.is_(None))
     if f.theme:
+        hit = aliased(FeedbackTheme)  # own alias: callers may join feedback_themes too
         out.append(
-            exists().where(
-                FeedbackTheme.feedback_id == Feedback.id,
-                FeedbackTheme.theme_id == f.theme,
-                FeedbackTheme.speaker == "customer",
-            )
+            exists()
+            .where(hit.feedback_id == Feedback.id, hit.theme_id == f.theme)
+            .where(hit.speaker == "customer")
+            .correlate(Feedback)
         )
     if f.q and f.q.strip():
         out.append(text_condition(session, f.q))
