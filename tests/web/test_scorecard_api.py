@@ -144,7 +144,6 @@ def test_store_manager_sees_only_his_store(client: TestClient, session: Session,
     pts = client.get("/api/v1/metrics/points", params={"metric": "revenue"})
     assert {p["org_unit_id"] for p in pts.json()["data"]} == {ids["a"]}
     # He may comment on his store but not on another.
-    csrf = client.cookies  # noqa: F841 - the TestClient keeps the session cookie
     r = client.post(
         f"/api/v1/scorecard/kpis/{ids['nps']}/comments",
         json={"org_unit_id": ids["c"], "period_start": "2025-03-01", "why": "x"},

@@ -26,7 +26,10 @@ def home(request: Request, principal: PageUser, session: SessionDep) -> Response
             select(func.count()).select_from(Customer).where(scope.condition(Customer.org_unit_id))
         ),
     }
-    return render(request, "home.html", principal, session=session, counts=counts)
+    from cxloop.web.pages.scorecard import home_context
+
+    panel = home_context(session, principal)
+    return render(request, "home.html", principal, session=session, counts=counts, **panel)
 
 
 @router.get("/stage/{stage}")
