@@ -50,8 +50,7 @@ def visible_groups(groups: Sequence[Group], min_group: int) -> Visibility:
     by_id = {g.id: g for g in groups}
     children: dict[int | None, list[Group]] = {}
     for g in groups:
-        parent = g.parent_id if g.parent_id in by_id else None
-        children.setdefault(parent, []).append(g)
+        children.setdefault(g.parent_id if g.parent_id in by_id else None, []).append(g)
     status: dict[int, Why] = {}
     for g in groups:
         if g.n <= 0:
@@ -76,13 +75,13 @@ def visible_groups(groups: Sequence[Group], min_group: int) -> Visibility:
         node = stack.pop()
         order.append(node)
         stack.extend(reversed(children.get(node.id, [])))
-    for parent in order:
-        if status[parent.id] != "shown":
+    for top in order:
+        if status[top.id] != "shown":
             continue
-        kids = children.get(parent.id, [])
+        kids = children.get(top.id, [])
         while True:
             visible = [c for c in kids if status[c.id] == "shown"]
-            residual = parent.n - sum(c.n for c in visible)
+            residual = top.n - sum(c.n for c in visible)
             if residual <= 0 or residual >= k or not visible:
                 break
             hide_subtree(min(visible, key=lambda c: (c.n, c.id)))

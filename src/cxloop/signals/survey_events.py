@@ -4,7 +4,7 @@ surveys after each program's delay."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -58,7 +58,7 @@ class EventCreate(BaseModel):
     def _aware(cls, v: datetime) -> datetime:
         if v.tzinfo is None:
             raise ValueError("needs a time zone offset, e.g. 2026-05-01T10:00:00+09:00")
-        return v
+        return v.astimezone(UTC)
 
 
 class EventError(ValueError):
@@ -163,12 +163,14 @@ def _create_customer(session: Session, data: EventCreate) -> tuple[Customer, boo
     try:
         return upsert_customer(
             session=session,
-            data=CustomerCreate(
-                org_unit_id=data.org_unit_id,
-                name=ref.name,
-                language=ref.language,
-                timezone=ref.timezone,
-                identities=ref.identities,
+            data=CustomerCreate.model_validate(
+                {
+                    "org_unit_id": data.org_unit_id,
+                    "name": ref.name,
+                    "language": ref.language,
+                    "timezone": ref.timezone,
+                    "identities": [i.model_dump() for i in ref.identities],
+                }
             ),
         )
     except ValueError as exc:

@@ -170,7 +170,7 @@ def due_reminders(*, session: Session, now: datetime) -> list[int]:
     return [
         i
         for i, sent_at, days in rows
-        if sent_at is not None and sent_at + timedelta(days=days) <= now
+        if sent_at is not None and days is not None and sent_at + timedelta(days=days) <= now
     ]
 
 

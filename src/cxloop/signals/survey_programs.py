@@ -69,7 +69,7 @@ class ProgramCreate(BaseModel):
     every_months: int | None = Field(None, ge=1, le=36)
     next_wave_at: datetime | None = None
     segment: dict[str, list[str]] = Field(default_factory=dict)
-    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    policy: PolicyConfig = Field(default_factory=lambda: PolicyConfig.model_validate({}))
     active: bool = True
 
     @model_validator(mode="after")

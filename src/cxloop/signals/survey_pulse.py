@@ -59,13 +59,13 @@ def _summary(q: Question, values: list[Any], status: Why) -> QuestionResult:
     if q.scale:
         counts = Counter(int(v) for v in values)
         mean = sum(values) / len(values) if values else None
-        dist = {str(s): counts.get(s, 0) for s in q.scale}
+        dist = {str(s): counts[s] for s in q.scale}
         return QuestionResult(q.id, q.type, len(values), status, mean, dist)
     if q.type in ("single", "multi"):
-        counts = Counter(
+        picked: Counter[str] = Counter(
             v for value in values for v in (value if isinstance(value, list) else [value])
         )
-        dist = {c.value: counts.get(c.value, 0) for c in q.choices}
+        dist = {c.value: picked[c.value] for c in q.choices}
         return QuestionResult(q.id, q.type, len(values), status, None, dist)
     # Sorted, not in arrival order: order could be matched against who answered when.
     return QuestionResult(q.id, q.type, len(values), status, comments=sorted(map(str, values)))

@@ -22,6 +22,7 @@ from cxloop.signals.survey_logic import (
     missing_required,
 )
 from cxloop.signals.surveys import current_version, version_definition
+from cxloop.store.models.customers import CustomerIdentity
 from cxloop.store.models.surveys import (
     Survey,
     SurveyEvent,
@@ -227,20 +228,44 @@ def _save_anonymous_pulse(session: Session, form: Form, complete: bool, now: dat
 
 
 def comments_to_feedback(*, session: Session, response: SurveyResponse) -> list[str]:
-    """Hand the response's comment to the feedback pipeline (source ``survey_comment``).
+    """Hand the response's comment to the feedback pipeline (source ``survey_comment``),
+    where it gets sentiment and themes. Idempotent: the external id is the response id.
 
-    Returns the feedback ids created; an empty list while the feedback service is absent,
-    in which case the comment stays on ``response.comment``.
+    Pulse comments never go there: feedback records are read one by one, which would
+    undo the anonymity threshold.
     """
-    if not response.comment:
+    survey = session.get(Survey, response.survey_id)
+    if not response.comment or survey is None or survey.kind == "pulse":
         return []
-    try:
-        from cxloop.signals import feedback as feedback_service  # type: ignore[attr-defined]
-    except ImportError:
+    from cxloop.signals.feedback import IngestContext, ingest
+
+    item: dict[str, Any] = {
+        "source": "survey_comment",
+        "text": response.comment,
+        "external_id": f"survey-response-{response.id}",
+        "occurred_at": response.completed_at or response.started_at,
+        "language": response.language or None,
+        "org_unit_id": response.org_unit_id,
+        "touchpoint": (response.touchpoint or "")[:64] or None,
+        "channel": "survey",
+        "attributes": {"survey": survey.key, "response_id": response.id},
+    }
+    rating = next(
+        ((v, scale) for v, scale in ((response.nps, 10), (response.csat, 5)) if v is not None),
+        None,
+    )
+    if rating is not None:
+        item["rating"], item["rating_scale"] = float(rating[0]), rating[1]
+    if response.customer_id is not None:
+        identity = session.scalar(
+            select(CustomerIdentity)
+            .where(CustomerIdentity.customer_id == response.customer_id)
+            .order_by(CustomerIdentity.id)
+        )
+        if identity is not None:
+            item["customer"] = {identity.kind: identity.value}
+    (result,) = ingest(session=session, items=[item], context=IngestContext(scope=None))
+    if result.id is None:
         return []
-    create = getattr(feedback_service, "create_from_survey_comment", None)
-    if create is None:
-        return []
-    ids = [str(i) for i in create(session=session, response=response)]
-    response.feedback_ids = ids
-    return ids
+    response.feedback_ids = [str(result.id)]
+    return response.feedback_ids

@@ -42,9 +42,10 @@ def _estimate(fn: Any, values: list[int]) -> Estimate | None:
     if not values:
         return None
     try:
-        return fn(np.asarray(values, dtype=float))  # type: ignore[no-any-return]
+        estimate: Estimate = fn(np.asarray(values, dtype=float))
     except ValueError:
         return None
+    return estimate
 
 
 def score_estimates(
@@ -57,7 +58,11 @@ def score_estimates(
             scope.condition(SurveyResponse.org_unit_id),
         )
     ).all()
-    cols = [[r[i] for r in rows if r[i] is not None] for i in range(3)]
+    cols: list[list[int]] = [[], [], []]
+    for row in rows:
+        for i, value in enumerate(row):
+            if value is not None:
+                cols[i].append(int(value))
     return (
         len(rows),
         _estimate(nps, cols[0]),
