@@ -185,7 +185,8 @@ def notify_firing(
     case: Case | None,
     action: Notify,
 ) -> list[int]:
-    text = record.fields.get("text") if isinstance(record.fields.get("text"), str) else ""
+    raw = record.fields.get("text")
+    text = raw if isinstance(raw, str) else ""
     title = f"Alert: {rule_name}"
     body = f"{record.kind} {record.id} at {unit.code}" + (f"\n\n{text}" if text else "")
     data = {

@@ -160,7 +160,7 @@ def _compiled(session: Session) -> _Compiled:
             AlertRule.is_active.is_(True)
         )
     ).one()
-    key = (str(session.get_bind().url), *sig)
+    key = (str(session.get_bind().engine.url), *sig)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
     if hit is not None:

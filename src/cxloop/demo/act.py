@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -22,7 +23,7 @@ ROOT_CAUSES = [
     ("stock_out", "Out of stock", "欠品"),
 ]
 _HOURS = {"mon-fri": "09:00-18:00", "sat": "10:00-17:00"}
-RULES = [
+RULES: list[tuple[str, str, list[dict[str, Any]]]] = [
     (
         "Detractor follow-up / 批判者フォロー",
         "nps <= 6",
@@ -182,6 +183,7 @@ def _praise(ctx: DemoContext) -> None:
         if user is None or not user.unit_ids:
             continue
         unit = s.get(type(ctx.units["sakura"]), user.unit_ids[0])
+        assert unit is not None
         record = RuleRecord(
             "feedback",
             f"demo-praise-{i}",

@@ -117,7 +117,9 @@ def save_rule(
         parsed_actions = _json(actions, "actions")
         parsed_segments = _json(segments, "segments") or {}
         if not isinstance(parsed_actions, list) or not isinstance(parsed_segments, dict):
-            raise rules.RuleError("actions must be a JSON list, segments an object", "actions")
+            raise rules.RuleError(
+                "actions must be a JSON list, segments an object", field="actions"
+            )
         if id.isdigit():
             rule = scoped_get(session, principal.scope, AlertRule, int(id))
             if rule is None:
