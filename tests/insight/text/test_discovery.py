@@ -1,4 +1,5 @@
-from cxloop.insight.text.discovery import discover_themes, tokenize_mixed
+from cxloop.insight.text import get_analyzer
+from cxloop.insight.text.discovery import discover_themes, discover_unexplained, tokenize_mixed
 
 CORPUS = [
     "The parking lot was full and I could not find parking.",
@@ -47,3 +48,25 @@ def test_fixed_k_and_degenerate_inputs() -> None:
     assert discover_themes(["123", "456"]) == []
     single = discover_themes(["parking full", "parking tiny"])
     assert len(single) == 1 and single[0].size == 2
+
+
+def test_unexplained_texts_only_with_original_indices() -> None:
+    # Texts the default taxonomy explains (staff, price) are interleaved with ones it does
+    # not: a dog in the dining room and a broken umbrella stand.
+    texts = [
+        "The staff were rude.",
+        "A dog was barking inside.",
+        "The dog barked at the kids.",
+        "Prices were too high.",
+        "Someone's dog kept barking.",
+        "Umbrella stand tipped and umbrellas fell.",
+        "The umbrella stand fell over.",
+        "No umbrella stand, umbrellas everywhere.",
+    ]
+    analyses = get_analyzer("fast").analyze(texts)
+    assert analyses[0].themes and analyses[3].themes
+    found = discover_unexplained(texts, analyses, seed=0)
+    assert sorted(sorted(t.members) for t in found) == [[1, 2, 4], [5, 6, 7]]
+    by_first = {t.members[0]: t for t in found}
+    assert by_first[1].terms[0] == "dog"
+    assert {"umbrella", "stand"} <= set(by_first[5].terms[:3])

@@ -11,7 +11,11 @@ from cxloop.insight.text.analyzer import (
     Mode,
     get_analyzer,
 )
-from cxloop.insight.text.discovery import DiscoveredTheme, discover_themes
+from cxloop.insight.text.discovery import (
+    DiscoveredTheme,
+    discover_themes,
+    discover_unexplained,
+)
 from cxloop.insight.text.language import detect_language
 from cxloop.insight.text.pii import find_pii, mask_pii
 from cxloop.insight.text.sentences import Sentence, split_sentences
@@ -56,6 +60,7 @@ __all__ = [
     "default_taxonomy",
     "detect_language",
     "discover_themes",
+    "discover_unexplained",
     "find_pii",
     "get_analyzer",
     "label_for",

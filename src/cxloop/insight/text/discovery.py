@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -13,6 +14,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.metrics import silhouette_score
 
 from cxloop.insight.text._tokens import tokenize_ja
+from cxloop.insight.text.analyzer import Analysis
 from cxloop.insight.text.language import _HAN, _KANA
 
 _CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞"})
@@ -137,6 +139,24 @@ def discover_themes(
     else:
         labels = np.zeros(len(texts), dtype=int)
     return _describe(x, labels, vocab, n_terms, n_examples)
+
+
+def discover_unexplained(
+    texts: Sequence[str], analyses: Sequence[Analysis], **options: Any
+) -> list[DiscoveredTheme]:
+    """Cluster only the texts for which the analyzer found no theme.
+
+    Member and example indices refer to ``texts``, so callers can quote them directly.
+    ``options`` are those of :func:`discover_themes`.
+    """
+    if len(texts) != len(analyses):
+        raise ValueError("texts and analyses must have the same length")
+    keep = [i for i, a in enumerate(analyses) if not a.themes and texts[i].strip()]
+    found = discover_themes([texts[i] for i in keep], **options)
+    return [
+        replace(t, members=[keep[i] for i in t.members], examples=[keep[i] for i in t.examples])
+        for t in found
+    ]
 
 
 def _describe(
