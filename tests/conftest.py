@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.orm import Session
 
 from cxloop.config import Settings, load_settings
+from cxloop.jobs import build_huey
 from cxloop.security import hash_password
 from cxloop.store.accounts import create_api_key
 from cxloop.store.engine import dispose_engines, get_engine, session_factory
@@ -71,12 +72,11 @@ def _wipe(url: str) -> None:
     present = set(inspect(get_engine(url)).get_table_names())
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in present]
     with get_engine(url).begin() as conn:
-        if url.startswith("postgresql"):
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
+        # DELETE in dependency order: far faster than TRUNCATE on many small tables.
+        if not url.startswith("postgresql"):
             conn.execute(text("PRAGMA defer_foreign_keys=ON"))
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+        for name in tables:
+            conn.execute(text(f"DELETE FROM {name}"))
 
 
 @pytest.fixture
@@ -90,7 +90,6 @@ def settings(database_url: str, tmp_path: Path) -> Iterator[Settings]:
         secret_key="test-secret-" + "x" * 40,
         workers=0,
     )
-    _wipe(database_url)
 
 
 @pytest.fixture
@@ -103,9 +102,21 @@ def session(settings: Settings) -> Iterator[Session]:
         s.close()
 
 
+_APPS: dict[str, FastAPI] = {}
+
+
 @pytest.fixture
 def app(settings: Settings) -> FastAPI:
-    application = create_app(settings)
+    """The application on this test's settings. Building FastAPI's routes takes about a
+    second, so one app per database is built and its state reset for each test."""
+    application = _APPS.get(settings.resolved_database_url)
+    if application is None:
+        application = _APPS[settings.resolved_database_url] = create_app(settings)
+    nav = application.state.nav
+    application.state._state.clear()  # caches, rate limiters... start empty for each test
+    application.state.nav = nav
+    application.state.settings = settings
+    application.state.huey = build_huey(settings)
     # Background work runs inline in tests unless a test starts a real consumer.
     application.state.huey.immediate = True
     return application

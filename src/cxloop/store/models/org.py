@@ -17,7 +17,7 @@ class OrgUnit(Base):
     __tablename__ = "org_units"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id", ondelete="RESTRICT"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
     kind: Mapped[str] = mapped_column(String(32))
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))

@@ -34,7 +34,6 @@ def upgrade() -> None:
             ["parent_id"],
             ["org_units.id"],
             name=op.f("fk_org_units_parent_id_org_units"),
-            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_org_units")),
         sa.UniqueConstraint("code", name=op.f("uq_org_units_code")),
