@@ -1,0 +1,184 @@
+"""Benchmark: `cxloop import feedback` of a large generated CSV (rows/s and peak memory).
+
+Run: .venv/bin/python bench/bench_feedback_import.py [--rows N] [--workers W] [--keep DIR]
+
+Generates a bilingual CSV (75 % Japanese, one to three sentences, a pool of 50,000
+customers, 8 stores), then runs the real command line in a child process on a fresh
+SQLite database, sampling the resident memory of the whole process tree (the importer
+and its analysis workers) every 0.2 s. A second run on the same file measures the
+idempotent re-import (everything reported as a duplicate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cxloop.demo.feedback_texts import EN, JA
+
+ROOT = Path(__file__).resolve().parents[1]
+STORES = ["store_a", "store_b", "store_c", "store_d", "store_e", "store_f", "store_g", "store_h"]
+SOURCES = ["review", "survey_comment", "social_post", "email", "complaint_letter"]
+
+
+def generate(path: Path, rows: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    ja, en = list(JA.values()), list(EN.values())
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "body", "date", "store", "kind", "email", "stars"])
+        for i in range(rows):
+            japanese = rng.random() < 0.75
+            bank = ja if japanese else en
+            parts = [rng.choice(rng.choice(bank)) for _ in range(rng.choice((1, 2, 2, 3)))]
+            text = ("" if japanese else " ").join(parts).replace("{staff}", "田中")
+            when = start + timedelta(seconds=rng.randrange(300 * 86400))
+            w.writerow(
+                [
+                    f"b{i}",
+                    text,
+                    when.strftime("%Y-%m-%d %H:%M"),
+                    rng.choice(STORES),
+                    rng.choice(SOURCES),
+                    f"c{rng.randrange(50_000)}@bench.example",
+                    rng.randint(1, 5),
+                ]
+            )
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [pid]
+    page = os.sysconf("SC_PAGE_SIZE")
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/statm") as fh:
+                total += int(fh.read().split()[1]) * page
+        except OSError:
+            pass
+        todo.extend(children.get(p, []))
+    return total
+
+
+def run_import(env: dict[str, str], csv_path: Path, workers: int) -> tuple[float, float, int, str]:
+    args = [
+        sys.executable,
+        "-m",
+        "cxloop",
+        "import",
+        "feedback",
+        str(csv_path),
+        "--map",
+        "text=body",
+        "--map",
+        "occurred_at=date",
+        "--map",
+        "org_unit=store",
+        "--map",
+        "source=kind",
+        "--map",
+        "external_id=id",
+        "--map",
+        "customer_email=email",
+        "--map",
+        "rating=stars",
+        "--workers",
+        str(workers),
+        "--batch-size",
+        "1000",
+    ]
+    peak = 0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = proc.communicate()
+    done.set()
+    sampler.join()
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode != 0:
+        raise SystemExit(out.decode(errors="replace")[-2000:])
+    return elapsed, cpu, peak, out.decode(errors="replace").strip().splitlines()[-1]
+
+
+def prepare_db(url: str) -> None:
+    from cxloop.store.engine import session_scope
+    from cxloop.store.migrate import upgrade
+    from cxloop.store.org import create_unit
+
+    upgrade(url)
+    with session_scope(url) as session:
+        company = create_unit(session=session, code="bench", name="Bench", kind="company")
+        for code in STORES:
+            create_unit(
+                session=session,
+                code=code,
+                name=code,
+                kind="store",
+                parent=company,
+                timezone="Asia/Tokyo",
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--keep", type=Path, default=None)
+    opts = parser.parse_args()
+    base = opts.keep or Path(tempfile.mkdtemp(prefix="cxloop-bench-"))
+    base.mkdir(parents=True, exist_ok=True)
+    csv_path = base / "feedback.csv"
+    t0 = time.perf_counter()
+    generate(csv_path, opts.rows)
+    size = csv_path.stat().st_size
+    sys.stdout.write(
+        f"generated {opts.rows:,} rows, {size / 1e6:.1f} MB in {time.perf_counter() - t0:.1f} s\n"
+    )
+    url = f"sqlite:///{base / 'bench.db'}"
+    prepare_db(url)
+    env = {**os.environ, "CXLOOP_DATABASE_URL": url, "CXLOOP_DATA_DIR": str(base)}
+    for label in ("first import", "re-import (all duplicates)"):
+        elapsed, cpu, peak, summary = run_import(env, csv_path, opts.workers)
+        sys.stdout.write(
+            f"{label}: {elapsed:.1f} s wall, {opts.rows / elapsed:,.0f} rows/s; "
+            f"{cpu:.1f} CPU-s ({opts.rows / cpu:,.0f} rows per CPU-second); "
+            f"peak RSS (process tree) {peak / 2**20:,.0f} MiB\n  {summary}\n"
+        )
+
+
+if __name__ == "__main__":
+    main()
