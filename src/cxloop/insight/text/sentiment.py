@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -87,8 +88,9 @@ def score_sentences(
     sentences = split_sentences(text)
     if language == "ja":
         tokens = tokens if tokens is not None else tokenize_ja(text)
+        starts = [t.start for t in tokens]
         for s in sentences:
-            inside = [t for t in tokens if s.start <= t.start < s.end]
+            inside = tokens[bisect_left(starts, s.start) : bisect_left(starts, s.end)]
             score = sentiment_ja.score_sentence_tokens(inside)
             out.append(SentenceSentiment(s.text, s.start, s.end, round(score, 4)))
         return out

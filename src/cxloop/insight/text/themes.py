@@ -68,6 +68,12 @@ class ThemeMatcher:
         self._latin_max = max((len(k) for k in self._latin), default=1)
         self._ja_max = max((len(k) for k in self._ja), default=1)
         self._latin_first = frozenset(k[0] for k in self._latin)
+        # One regex pass for all verbatim Japanese phrases instead of a find() per phrase.
+        self._ja_literal_themes: dict[str, list[int]] = {}
+        for literal, n in self._ja_literals:
+            self._ja_literal_themes.setdefault(literal, []).append(n)
+        ordered = sorted(self._ja_literal_themes, key=len, reverse=True)
+        self._ja_literal_re = re.compile("|".join(map(re.escape, ordered))) if ordered else None
         self._ja_first = frozenset(k[0] for k in self._ja)
 
     def _add_latin(self, word: str, theme: int, weight: float) -> None:
@@ -97,11 +103,10 @@ class ThemeMatcher:
             tokens = tokens if tokens is not None else tokenize_ja(text)
             ja_units = [(t.lemma, t.start, t.end) for t in tokens]
             _scan(ja_units, self._ja, self._ja_first, self._ja_max, found)
-            for literal, n in self._ja_literals:
-                start = text.find(literal)
-                while start >= 0:
-                    found.setdefault(n, {})[(start, start + len(literal))] = _PHRASE_WEIGHT
-                    start = text.find(literal, start + 1)
+            if self._ja_literal_re is not None:
+                for m in self._ja_literal_re.finditer(text):
+                    for n in self._ja_literal_themes[m.group()]:
+                        found.setdefault(n, {})[m.span()] = _PHRASE_WEIGHT
         hits = []
         for n, spans_found in found.items():
             theme = self._themes[n]
