@@ -171,11 +171,15 @@ def build_scorecard(
         return card
     starts = period_back(period, start, trend)
     ids = [k.id for k in kpis]
-    targets = effective_targets(session, ids, unit, period, start)
+    infos = {k.id: resolve_metric(session, k.metric) for k in kpis}
+    totals = frozenset(
+        i for i, m in infos.items() if m.source == "metric" and m.aggregation == "sum"
+    )
+    targets = effective_targets(session, ids, unit, period, start, own_only=totals)
     comments = current_comments(session, ids, unit.id, period, start)
     owners = owner_names(session, {k.owner_user_id for k in kpis if k.owner_user_id})
     for k in kpis:
-        info = resolve_metric(session, k.metric)
+        info = infos[k.id]
         if k.label:
             info = MetricInfo(**{**info.__dict__, "label": k.label, "label_ja": k.label_ja})
         figures, moments = series(

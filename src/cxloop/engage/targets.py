@@ -139,9 +139,17 @@ class EffectiveTarget:
 
 
 def effective_targets(
-    session: Session, kpi_ids: list[int], unit: UnitRef, period: str, period_start: date
+    session: Session,
+    kpi_ids: list[int],
+    unit: UnitRef,
+    period: str,
+    period_start: date,
+    own_only: frozenset[int] = frozenset(),
 ) -> dict[int, EffectiveTarget]:
-    """Per KPI, the target of ``unit`` for the period, else of its nearest ancestor."""
+    """Per KPI, the target of ``unit`` for the period, else of its nearest ancestor.
+
+    KPIs in ``own_only`` (totals such as revenue: a store's share of the company's figure
+    is not the company's target) take only the unit's own target."""
     ids = unit.ancestor_ids
     rows = session.scalars(
         select(KpiTarget).where(
@@ -154,7 +162,7 @@ def effective_targets(
     out: dict[int, EffectiveTarget] = {}
     for kpi_id in kpi_ids:
         mine = {r.org_unit_id: r for r in rows if r.kpi_id == kpi_id}
-        for uid in ids:
+        for uid in ids[:1] if kpi_id in own_only else ids:
             if uid in mine:
                 r = mine[uid]
                 out[kpi_id] = EffectiveTarget(r.target, r.threshold, uid, uid != unit.id)
