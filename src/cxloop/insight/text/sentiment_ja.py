@@ -37,6 +37,8 @@ _INTENSIFIERS = frozenset(
 _DOWNTONERS = frozenset({"少し", "ちょっと", "やや", "若干", "多少", "些か", "割と"})
 _CONDITIONALS = frozenset({"ば", "たら", "と"})
 _CONTRAST = frozenset({"が", "けれど", "けど", "けれども", "のに"})
+_AGAIN = frozenset({"又", "是非", "再度", "次回"})
+_PATTERN_LEMMAS = frozenset({"過ぎる", "欲しい"})  # the heads _pattern_value knows
 _REPEAT_VERBS = frozenset(
     {"利用", "泊まる", "来る", "行く", "伺う", "訪れる", "使う", "宿泊", "訪問"}
 )
@@ -109,7 +111,9 @@ def score_tokens(tokens: Sequence[Token], lexicon: JaLexicon | None = None) -> f
                 value, n = hit, size
                 break
         if n == 0:
-            value, n = _pattern_value(tokens, i), 1
+            n = 1
+            if tok.lemma in _PATTERN_LEMMAS:
+                value = _pattern_value(tokens, i)
         if value:
             value *= _modifier(tokens, i)
             negated, _ = _negated(tokens, i + n)
@@ -147,8 +151,9 @@ def _pattern_value(tokens: Sequence[Token], i: int) -> float:
 
 def _repeat_intent(lemmas: Sequence[str]) -> float:
     # 「また利用したい」「ぜひ泊まりたい」: intent to return is the strongest loyalty signal.
-    if "たい" in lemmas and ({"又", "是非", "再度", "次回"} & set(lemmas)):
-        if _REPEAT_VERBS & set(lemmas):
+    if "たい" in lemmas:
+        present = set(lemmas)
+        if present & _AGAIN and present & _REPEAT_VERBS:
             return 2.0
     if "リピート" in lemmas:
         return 2.0
