@@ -54,7 +54,11 @@ class Rejected(Exception):
 
 @dataclass(frozen=True)
 class CheckedBatch:
-    """A valid batch: its events in wire format (times in range) and what was dropped."""
+    """A valid batch: its events in wire format (times in range) and what was dropped.
+
+    ``body`` is the batch as it is stored: the JSON received, or re-encoded without the
+    dropped events (storing the received text saves re-encoding every event).
+    """
 
     site_key: str
     session_key: str
@@ -62,6 +66,7 @@ class CheckedBatch:
     customer_ref: str | None
     sent_at: int
     events: list[dict[str, Any]]
+    body: str
     dropped: int = 0
     clock_skewed: bool = False
     entry_url: str = ""
@@ -114,9 +119,15 @@ def check_batch(body: bytes, *, now_ms: int) -> CheckedBatch:
         if not isinstance(data, dict):
             raise Rejected("invalid_batch", "body must be a JSON object", key) from None
         raise Rejected("invalid_batch", _reason(exc), key) from None
-    events = json.loads(body)["events"]
+    doc = json.loads(body)
+    events = doc["events"]
     low, high = batch.sent_at - MAX_EVENT_AGE_MS, batch.sent_at + MAX_EVENT_LEAD_MS
     kept = [e for e in events if low <= e["ts"] <= high]
+    if len(kept) == len(events):
+        stored = body.decode()
+    else:
+        doc["events"] = kept
+        stored = json.dumps(doc, separators=(",", ":"))
     if not kept:
         raise Rejected(
             "events_out_of_time_range",
@@ -131,6 +142,7 @@ def check_batch(body: bytes, *, now_ms: int) -> CheckedBatch:
         customer_ref=batch.customer_id,
         sent_at=batch.sent_at,
         events=kept,
+        body=stored,
         dropped=len(events) - len(kept),
         clock_skewed=abs(now_ms - batch.sent_at) > CLOCK_SKEW_MS,
         entry_url=entry,

@@ -10,9 +10,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import BigInteger, Connection, and_, bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from cxloop.signals.customers import find_by_identity
@@ -44,7 +45,11 @@ class Count:
 
 
 def _insert(session: Session, model: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
+    return _insert_for(session.get_bind(), model)
+
+
+def _insert_for(bind: Any, model: Any) -> Any:
+    if bind.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
@@ -64,44 +69,102 @@ def store_arrivals(*, session: Session, arrivals: Sequence[Arrival]) -> list[str
     if not first:
         return outcomes
     todo = [arrivals[i] for i in first.values()]
-    sessions = _session_rows(session, todo)
+    conn = session.connection()
+    sessions = _session_rows(conn, todo)
     rows = [
         {
             "site_id": a.site.id,
-            "session_id": sessions[(a.site.id, a.batch.session_key)].id,
+            "session_id": sessions[(a.site.id, a.batch.session_key)][0],
             "org_unit_id": a.site.org_unit_id,
             "batch_key": a.batch.batch_key,
             "received_at": a.received_at,
             "sent_at": a.batch.sent_at,
             "n_events": len(a.batch.events),
-            "events": a.batch.events,
+            "body": a.batch.body,
         }
         for a in todo
     ]
+    # Core executemany of cached statements: the ORM and multi-row VALUES cost more than
+    # the database does here.
+    table = _BATCHES
     stmt = (
-        _insert(session, DigitalBatch)
-        .values(rows)
+        _insert(session, table)
         .on_conflict_do_nothing(index_elements=["site_id", "batch_key"])
-        .returning(DigitalBatch.site_id, DigitalBatch.batch_key)
+        .returning(table.c.site_id, table.c.batch_key)
     )
-    inserted = {(r[0], r[1]) for r in session.execute(stmt)}
+    inserted = {(r[0], r[1]) for r in conn.execute(stmt, rows)}
     for key, i in first.items():
         if key not in inserted:
             outcomes[i] = "duplicate"  # stored by an earlier request (a browser resend)
+    updates = []
     for a in todo:
-        if (a.site.id, a.batch.batch_key) in inserted:
-            _touch(session, sessions[(a.site.id, a.batch.session_key)], a)
-    session.flush()
+        if (a.site.id, a.batch.batch_key) not in inserted:
+            continue
+        session_id, customer_ref = sessions[(a.site.id, a.batch.session_key)]
+        ts = [e["ts"] for e in a.batch.events]
+        updates.append(
+            {
+                "b_id": session_id,
+                "b_events": len(ts),
+                "b_first": min(ts),
+                "b_last": max(ts),
+                "b_seen": a.received_at,
+                "b_entry": a.batch.entry_url,
+            }
+        )
+        ref = a.batch.customer_ref
+        if ref and ref != customer_ref:
+            conn.execute(
+                update(_SESSIONS)
+                .where(_SESSIONS.c.id == session_id)
+                .values(customer_ref=ref, customer_id=link_customer(session, ref))
+            )
+            sessions[(a.site.id, a.batch.session_key)] = (session_id, ref)
+    if updates:
+        conn.execute(_TOUCH, updates)
     return outcomes
 
 
+_BATCHES = DigitalBatch.__table__
+_SESSIONS = DigitalSession.__table__
+_S = _SESSIONS.c
+# Relative updates, so processes storing batches of one session at once do not race.
+_TOUCH = (
+    update(_SESSIONS)
+    .where(_S.id == bindparam("b_id"))
+    .values(
+        events=_S.events + bindparam("b_events"),
+        batches=_S.batches + 1,
+        first_ts=case(
+            (_S.first_ts > bindparam("b_first", type_=BigInteger), bindparam("b_first")),
+            else_=_S.first_ts,
+        ),
+        last_ts=case(
+            (_S.last_ts < bindparam("b_last", type_=BigInteger), bindparam("b_last")),
+            else_=_S.last_ts,
+        ),
+        last_seen_at=case(
+            (
+                _S.last_seen_at < bindparam("b_seen", type_=_S.last_seen_at.type),
+                bindparam("b_seen"),
+            ),
+            else_=_S.last_seen_at,
+        ),
+        # a late batch reopens a closed session: it is scored again when it goes idle
+        status="open",
+        entry_url=case((_S.entry_url == "", bindparam("b_entry")), else_=_S.entry_url),
+    )
+)
+
+
 def _session_rows(
-    session: Session, arrivals: Iterable[Arrival]
-) -> dict[tuple[int, str], DigitalSession]:
+    conn: Connection, arrivals: Iterable[Arrival]
+) -> dict[tuple[int, str], tuple[int, str | None]]:
+    """(site, session key) -> (session id, customer ref), creating the missing sessions."""
     wanted: dict[tuple[int, str], Arrival] = {}
     for a in arrivals:
         wanted.setdefault((a.site.id, a.batch.session_key), a)
-    found = _load_sessions(session, list(wanted))
+    found = _load_sessions(conn, list(wanted))
     missing = [k for k in wanted if k not in found]
     if missing:
         values = []
@@ -121,7 +184,7 @@ def _session_rows(
                     "last_ts": 0,
                     "events": 0,
                     "batches": 0,
-                    "entry_url": a.batch.entry_url,
+                    "entry_url": "",
                     "pillars": {},
                     "engagement": {},
                     "pages": 0,
@@ -129,50 +192,25 @@ def _session_rows(
                     "frustrated": False,
                 }
             )
-        stmt = (
-            _insert(session, DigitalSession)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["site_id", "session_key"])
+        stmt = _insert_for(conn, _SESSIONS).on_conflict_do_nothing(
+            index_elements=["site_id", "session_key"]
         )
-        session.execute(stmt)
-        found.update(_load_sessions(session, missing))
+        conn.execute(stmt, values)
+        found.update(_load_sessions(conn, missing))
     return found
 
 
 def _load_sessions(
-    session: Session, keys: list[tuple[int, str]]
-) -> dict[tuple[int, str], DigitalSession]:
+    conn: Connection, keys: list[tuple[int, str]]
+) -> dict[tuple[int, str], tuple[int, str | None]]:
     if not keys:
         return {}
     by_site: dict[int, list[str]] = defaultdict(list)
     for site_id, key in keys:
         by_site[site_id].append(key)
-    cond = or_(
-        *(
-            and_(DigitalSession.site_id == s, DigitalSession.session_key.in_(ks))
-            for s, ks in by_site.items()
-        )
-    )
-    rows = session.scalars(select(DigitalSession).where(cond))
-    return {(r.site_id, r.session_key): r for r in rows}
-
-
-def _touch(session: Session, row: DigitalSession, a: Arrival) -> None:
-    b = a.batch
-    ts = [e["ts"] for e in b.events]
-    row.events += len(b.events)
-    row.batches += 1
-    row.first_ts = min(row.first_ts or min(ts), min(ts))
-    row.last_ts = max(row.last_ts, max(ts))
-    if a.received_at > row.last_seen_at:
-        row.last_seen_at = a.received_at
-    if row.status != "open":
-        row.status = "open"  # a late batch: the session is scored again when it goes idle
-    if not row.entry_url and b.entry_url:
-        row.entry_url = b.entry_url
-    if b.customer_ref and b.customer_ref != row.customer_ref:
-        row.customer_ref = b.customer_ref
-        row.customer_id = link_customer(session, b.customer_ref)
+    cond = or_(*(and_(_S.site_id == s, _S.session_key.in_(ks)) for s, ks in by_site.items()))
+    rows = conn.execute(select(_S.site_id, _S.session_key, _S.id, _S.customer_ref).where(cond))
+    return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
 
 def link_customer(session: Session, customer_ref: str) -> int | None:
@@ -205,21 +243,33 @@ def add_counts(*, session: Session, counts: Iterable[Count]) -> None:
         acc[0] += c.batches
         acc[1] += c.events
         units[c.site_id] = c.org_unit_id
-    for (site_id, day, outcome), (batches, events) in sorted(merged.items()):
-        ins = _insert(session, DigitalCollectCount).values(
-            site_id=site_id,
-            org_unit_id=units[site_id],
-            day=day,
-            outcome=outcome,
-            batches=batches,
-            events=events,
-        )
-        table = DigitalCollectCount.__table__
-        stmt = ins.on_conflict_do_update(
-            index_elements=["site_id", "day", "outcome"],
-            set_={
-                "batches": table.c.batches + ins.excluded.batches,
-                "events": table.c.events + ins.excluded.events,
-            },
-        )
-        session.execute(stmt)
+    params = [
+        {
+            "site_id": site_id,
+            "org_unit_id": units[site_id],
+            "day": day,
+            "outcome": outcome,
+            "batches": batches,
+            "events": events,
+        }
+        for (site_id, day, outcome), (batches, events) in sorted(merged.items())
+    ]
+    if params:
+        session.connection().execute(_count_upsert(session.get_bind().dialect.name), params)
+
+
+@cache
+def _count_upsert(dialect: str) -> Any:
+    table = DigitalCollectCount.__table__
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    ins = insert(table)
+    return ins.on_conflict_do_update(
+        index_elements=["site_id", "day", "outcome"],
+        set_={
+            "batches": table.c.batches + ins.excluded.batches,
+            "events": table.c.events + ins.excluded.events,
+        },
+    )

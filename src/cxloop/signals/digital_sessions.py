@@ -6,6 +6,7 @@ ones, stores signals and page scores, and hands frustrated sessions to the act s
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,8 +40,8 @@ FRUSTRATION_TYPES = frozenset({"rage_click", "dead_click", "error_click", "thras
 
 
 def session_events(session: Session, session_id: int) -> list[Event]:
-    rows = session.scalars(select(DigitalBatch.events).where(DigitalBatch.session_id == session_id))
-    return [event_from_stored(e) for events in rows for e in events]
+    rows = session.scalars(select(DigitalBatch.body).where(DigitalBatch.session_id == session_id))
+    return [event_from_stored(e) for body in rows for e in json.loads(body)["events"]]
 
 
 @dataclass(frozen=True)

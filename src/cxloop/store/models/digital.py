@@ -1,8 +1,8 @@
 """Digital body language: tracked sites, raw tracker batches, sessions, signals, page scores.
 
-Raw events are kept as one compact JSON row per tracker batch (append-only, deduplicated
-on the batch id): one insert per POST keeps the collector fast, and scoring reads a
-session's few batches back in one query.
+Raw events are kept as one row per tracker batch holding the JSON as received (append-only,
+deduplicated on the batch id): one insert per POST and no re-encoding keep the collector
+fast, and scoring reads a session's few batches back in one query.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cxloop.store.base import Base, utcnow
@@ -73,7 +73,8 @@ Index("ix_digital_sessions_site_started", DigitalSession.site_id, DigitalSession
 
 
 class DigitalBatch(Base):
-    """One accepted tracker POST: its events exactly as validated, in wire format."""
+    """One accepted tracker POST: the batch JSON as received (minus events dropped for their
+    time), so the collector stores it without re-encoding; read back with ``json.loads``."""
 
     __tablename__ = "digital_batches"
     __table_args__ = (UniqueConstraint("site_id", "batch_key"),)
@@ -88,7 +89,7 @@ class DigitalBatch(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[int] = mapped_column(BigInteger)
     n_events: Mapped[int]
-    events: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    body: Mapped[str] = mapped_column(Text)
 
 
 class DigitalSignal(Base):

@@ -140,7 +140,7 @@ def upgrade() -> None:
         sa.Column("received_at", cxloop.store.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("sent_at", sa.BigInteger(), nullable=False),
         sa.Column("n_events", sa.Integer(), nullable=False),
-        sa.Column("events", sa.JSON(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["org_unit_id"], ["org_units.id"], name=op.f("fk_digital_batches_org_unit_id_org_units")
         ),
