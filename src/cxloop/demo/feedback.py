@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -87,7 +88,7 @@ def _sentence(ctx: DemoContext, lang: str, topic: str, negative: bool, staff: st
     return ctx.rng.choice(lines).format(staff=staff)
 
 
-def _pick(ctx: DemoContext, weights: dict[str, float]) -> str:
+def _pick(ctx: DemoContext, weights: Mapping[str, float]) -> str:
     return ctx.rng.choices(list(weights), list(weights.values()))[0]
 
 

@@ -60,9 +60,9 @@ def parse_when(value: Any) -> datetime:
             continue
     m = _JA_DATE.match(text)
     if m:
-        parts = [int(p) if p else 0 for p in m.groups()]
+        y, mo, d, h, mi, sec = (int(p) if p else 0 for p in m.groups())
         try:
-            return datetime(*parts)  # type: ignore[misc]
+            return datetime(y, mo, d, h, mi, sec)
         except ValueError:
             pass
     raise ValueError(
@@ -83,19 +83,19 @@ class FeedbackCreate(BaseModel):
 
     source: str
     text: str | None = None
-    turns: list[TurnIn] | None = Field(None, max_length=2000)
-    external_id: str | None = Field(None, max_length=200)
+    turns: list[TurnIn] | None = Field(default=None, max_length=2000)
+    external_id: str | None = Field(default=None, max_length=200)
     occurred_at: datetime | None = None
-    language: str | None = Field(None, max_length=8)
+    language: str | None = Field(default=None, max_length=8)
     rating: float | None = None
-    rating_scale: int | None = Field(None, ge=1, le=100)
+    rating_scale: int | None = Field(default=None, ge=1, le=100)
     org_unit_id: int | None = None
-    org_unit: str | None = Field(None, max_length=64, description="org-unit code")
+    org_unit: str | None = Field(default=None, max_length=64, description="org-unit code")
     customer: dict[str, str] = Field(default_factory=dict)
-    touchpoint: str | None = Field(None, max_length=64)
-    channel: str | None = Field(None, max_length=32)
-    author_email: str | None = Field(None, max_length=320)
-    author_name: str | None = Field(None, max_length=200)
+    touchpoint: str | None = Field(default=None, max_length=64)
+    channel: str | None = Field(default=None, max_length=32)
+    author_email: str | None = Field(default=None, max_length=320)
+    author_name: str | None = Field(default=None, max_length=200)
     attributes: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("source")

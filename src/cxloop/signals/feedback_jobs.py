@@ -41,7 +41,7 @@ class JobCreate(BaseModel):
     kind: JobKind
     org_unit_id: int | None = None
     mode: Literal["fast", "accurate"] = "fast"
-    max_records: int = Field(DISCOVERY_MAX_RECORDS, ge=10, le=50_000)
+    max_records: int = Field(default=DISCOVERY_MAX_RECORDS, ge=10, le=50_000)
 
 
 class PromoteIn(BaseModel):

@@ -37,17 +37,17 @@ class ThemeCreate(BaseModel):
     name_en: str = Field(min_length=1, max_length=200)
     name_ja: str = Field(min_length=1, max_length=200)
     parent_key: str | None = None
-    description: str = Field("", max_length=2000)
+    description: str = Field(default="", max_length=2000)
     terms: WordLists = Field(default_factory=dict)
     phrases: WordLists = Field(default_factory=dict)
 
 
 class ThemeUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name_en: str | None = Field(None, min_length=1, max_length=200)
-    name_ja: str | None = Field(None, min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, min_length=1, max_length=200)
+    name_ja: str | None = Field(default=None, min_length=1, max_length=200)
     parent_key: str | None = None
-    description: str | None = Field(None, max_length=2000)
+    description: str | None = Field(default=None, max_length=2000)
     terms: WordLists | None = None
     phrases: WordLists | None = None
 

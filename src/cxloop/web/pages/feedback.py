@@ -69,7 +69,8 @@ def _query_spans(text: str, query: str | None) -> list[tuple[int, int]]:
     if not query or not query.strip():
         return []
     needle, hay = query.strip().lower(), text.lower()
-    spans, start = [], hay.find(needle)
+    spans: list[tuple[int, int]] = []
+    start = hay.find(needle)
     while start >= 0 and len(spans) < 50:
         spans.append((start, start + len(needle)))
         start = hay.find(needle, start + 1)
@@ -113,12 +114,12 @@ def explorer(
     records = []
     for row in rows:
         customer = [t for t in row.themes if t.speaker == "customer"]
-        spans = [tuple(s) for t in row.themes for s in t.spans]
+        spans = [(int(s[0]), int(s[1])) for t in row.themes for s in t.spans]
         spans += _query_spans(row.display_text, filters.q)
         records.append(
             {
                 "row": row,
-                "html": highlight(row.display_text, spans),  # type: ignore[arg-type]
+                "html": highlight(row.display_text, spans),
                 "themes": [names.get(t.theme_id, t.theme_id) for t in customer],
             }
         )
@@ -242,7 +243,7 @@ def queue_job(
 ) -> Response:
     principal.require(ADMIN)
     try:
-        start_job(session, huey, principal, JobCreate(kind=kind))  # type: ignore[arg-type]
+        start_job(session, huey, principal, JobCreate.model_validate({"kind": kind}))
     except (ApiError, ValidationError) as exc:
         return _back(str(exc)[:300])
     return _back()
