@@ -111,6 +111,8 @@ def test_only_admins_change_the_taxonomy_and_jobs_are_scoped(
         "/api/v1/feedback/jobs",
         json={"kind": "reanalyze", "org_unit_id": org.unit("store_c").id},
     ).json()
+    discovery = client.post("/api/v1/feedback/jobs", json={"kind": "discover"}).json()
+    assert client.get(f"/api/v1/feedback/clusters?job_id={discovery['id']}").json()["count"] > 0
     assert (
         client.get(f"/api/v1/feedback/jobs/{c_job['id']}").json()["processed"] == 7
     )  # even items went to store_c
@@ -122,4 +124,5 @@ def test_only_admins_change_the_taxonomy_and_jobs_are_scoped(
     assert r.status_code == 403
     assert client.post("/api/v1/feedback/jobs", json={"kind": "discover"}).status_code == 403
     assert client.get("/api/v1/feedback/jobs").json()["count"] == 0
+    assert client.get("/api/v1/feedback/clusters").json()["count"] == 0
     assert client.get(f"/api/v1/feedback/jobs/{c_job['id']}").status_code == 404
