@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.engage import cx_metrics
 from cxloop.engage.cx_metrics import Segment
-from cxloop.engage.cx_stats import Moments, compare
+from cxloop.engage.cx_stats import Moments, compare, rate
 from cxloop.engage.hierarchy import UnitRef, metric_values
 from cxloop.engage.kpis import MetricInfo, kpis_for, owner_names, resolve_metric
 from cxloop.engage.targets import CommentView, current_comments, effective_targets, status
@@ -108,7 +108,12 @@ def series(
             group="day",
         )
         buckets = cx_metrics.bucket_days(by_day, starts, end)
-        figures = [_cx_figure(metric.name, m, min_n) for m in buckets]
+        # Intervals only where they are shown (the last two periods); the trend needs values.
+        figures: list[Figure | None] = [
+            Figure(rate(metric.cx_kind or "mean", m), m.n) if m is not None and m.n else None
+            for m in buckets[:-2]
+        ]
+        figures += [_cx_figure(metric.name, m, min_n) for m in buckets[-2:]]
         return figures, buckets
     assert metric.metric_id is not None
     values = metric_values(
