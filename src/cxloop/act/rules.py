@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from cxloop.act import actions as act_actions
@@ -109,7 +110,14 @@ def create_rule(
     )
     session.add(rule)
     session.flush()
+    invalidate_cache()
     return rule
+
+
+def delete_rule(*, session: Session, rule: AlertRule) -> None:
+    session.delete(rule)
+    session.flush()
+    invalidate_cache()
 
 
 def update_rule(*, session: Session, rule: AlertRule, changes: dict[str, Any]) -> AlertRule:
@@ -126,6 +134,7 @@ def update_rule(*, session: Session, rule: AlertRule, changes: dict[str, Any]) -
             setattr(rule, name, changes[name])
     rule.updated_at = utcnow()
     session.flush()
+    invalidate_cache()
     return rule
 
 
@@ -142,28 +151,54 @@ class _RuleInfo:
     actions: list[act_actions.Action]
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Compiled:
     ruleset: RuleSet
     rules: dict[int, _RuleInfo]
     needs_segment: bool
+    signature: tuple[Any, ...]
+    checked_at: float
+    # unit id -> (path, code), filled on demand; dropped with the compiled rules.
+    units: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
-_CACHE: dict[tuple[Any, ...], _Compiled] = {}
+# How long a process trusts its compiled rules before re-checking the rule table (one small
+# query). Zero by default so a change made by another process applies to the next record;
+# batch imports use evaluate_records, which checks once per batch.
+RECHECK_SECONDS = 0.0
+_CACHE: dict[str, _Compiled] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def _compiled(session: Session) -> _Compiled:
-    """The active rules, compiled once per change of the rule table (one cheap query)."""
-    sig = session.execute(
-        select(func.count(), func.max(AlertRule.updated_at), func.max(AlertRule.id)).where(
-            AlertRule.is_active.is_(True)
-        )
-    ).one()
-    key = (str(session.get_bind().engine.url), *sig)
+def invalidate_cache() -> None:
     with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-    if hit is not None:
+        _CACHE.clear()
+
+
+# Plain SQL: this runs once per record, and the ORM's statement caching costs more than
+# the query itself.
+_SIGNATURE = text(
+    "SELECT count(*), max(updated_at), max(id) FROM act_rules WHERE is_active = :active"
+)
+
+
+def _signature(session: Session) -> tuple[Any, ...]:
+    return tuple(session.execute(_SIGNATURE, {"active": True}).one())
+
+
+def _compiled(session: Session) -> _Compiled:
+    """The active rules, compiled once per change of the rule table."""
+    url = str(session.get_bind().engine.url)
+    now = time.monotonic()
+    with _CACHE_LOCK:
+        hit = _CACHE.get(url)
+    if hit is not None and now - hit.checked_at < RECHECK_SECONDS:
+        return hit
+    sig = _signature(session)
+    if hit is not None and hit.signature == sig:
+        hit.checked_at = now
+        if len(hit.units) > 10_000:
+            hit.units.clear()
         return hit
     rows = session.execute(
         select(AlertRule, OrgUnit.path)
@@ -188,20 +223,33 @@ def _compiled(session: Session) -> _Compiled:
         RuleSet(sources),
         infos,
         any(i.segments for i in infos.values()) or any("segment." in c for _, c in sources),
+        sig,
+        now,
     )
     with _CACHE_LOCK:
-        _CACHE.clear()  # one live version per database is enough
-        _CACHE[key] = compiled
+        _CACHE[url] = compiled
     return compiled
 
 
+def _unit(session: Session, compiled: _Compiled, unit_id: int) -> tuple[str, str]:
+    known = compiled.units.get(unit_id)
+    if known is None:
+        row = session.execute(
+            select(OrgUnit.path, OrgUnit.code).where(OrgUnit.id == unit_id)
+        ).first()
+        if row is None:
+            raise ValueError(f"org_unit_id: no org unit {unit_id}")
+        known = compiled.units[unit_id] = (row[0], row[1])
+    return known
+
+
 def record_fields(
-    session: Session, record: RuleRecord, unit: OrgUnit, *, with_segment: bool
+    session: Session, record: RuleRecord, unit_code: str, *, with_segment: bool
 ) -> dict[str, Any]:
     """The rule-language record for ``record``: its fields plus kind, org unit and segment."""
     data = dict(record.fields)
     data["kind"] = record.kind
-    data.setdefault("org_unit", unit.code)
+    data.setdefault("org_unit", unit_code)
     if with_segment and "segment" not in data and record.customer_id is not None:
         customer = session.get(Customer, record.customer_id)
         if customer is not None:
@@ -222,6 +270,16 @@ def evaluate_record(*, session: Session, record: RuleRecord) -> list[Firing]:
 
     Idempotent per (rule, record): a record delivered twice fires each rule once.
     """
+    return _evaluate(session, record, None)
+
+
+def evaluate_records(*, session: Session, records: list[RuleRecord]) -> list[Firing]:
+    """:func:`evaluate_record` for a batch (an import): the rule table is checked once."""
+    compiled = _compiled(session)
+    return [f for record in records for f in _evaluate(session, record, compiled)]
+
+
+def _evaluate(session: Session, record: RuleRecord, compiled: _Compiled | None) -> list[Firing]:
     if record.kind not in RECORD_KINDS:
         raise ValueError(f"kind: unknown record kind {record.kind!r}")
     if record.resurvey_case_id is not None:
@@ -229,20 +287,20 @@ def evaluate_record(*, session: Session, record: RuleRecord) -> list[Firing]:
 
         record_resurvey_reply(session=session, record=record)
         return []
-    compiled = _compiled(session)
+    compiled = compiled or _compiled(session)
     if not compiled.rules:
         return []
-    unit = session.get(OrgUnit, record.org_unit_id)
-    if unit is None:
-        raise ValueError(f"org_unit_id: no org unit {record.org_unit_id}")
-    data = record_fields(session, record, unit, with_segment=compiled.needs_segment)
+    path, code = _unit(session, compiled, record.org_unit_id)
+    data = record_fields(session, record, code, with_segment=compiled.needs_segment)
     firings = []
     for rule_id in compiled.ruleset.matches(data):
         info = compiled.rules[int(rule_id)]
-        if not unit.path.startswith(info.unit_path):
+        if not path.startswith(info.unit_path):
             continue
         if not _segments_match(info.segments, data.get("segment")):
             continue
+        unit = session.get(OrgUnit, record.org_unit_id)
+        assert unit is not None
         firing = _fire(session, info, record, unit)
         if firing is not None:
             firings.append(firing)

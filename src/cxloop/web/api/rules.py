@@ -240,6 +240,5 @@ def dry_run_rule(
 
 @router.delete("/rules/{rule_id}", status_code=204)
 def delete_rule(rule_id: int, principal: CurrentPrincipal, session: SessionDep) -> Response:
-    rule = _rule(principal, session, rule_id)
-    session.delete(rule)
+    rules.delete_rule(session=session, rule=_rule(principal, session, rule_id))
     return Response(status_code=204)
