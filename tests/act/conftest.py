@@ -80,6 +80,8 @@ class SurveySpy:
 
 @pytest.fixture
 def survey_spy() -> Iterator[SurveySpy]:
+    from cxloop.act import sources  # noqa: F401 - built-in senders first, so the spy wins
+
     spy = SurveySpy()
     hooks.register_survey_sender(spy)
     try:

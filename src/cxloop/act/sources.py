@@ -1,5 +1,5 @@
-"""Built-in record sources for dry-runs and backlog evidence: survey responses and feedback,
-read from their models when those areas are installed (a missing model means no source)."""
+"""Built-in record sources for dry-runs and backlog evidence (survey responses, feedback) and
+the re-survey sender, used when those areas are installed (a missing model means none)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cxloop.act.hooks import RecordSource, RuleRecord, register_source
+from cxloop.act.hooks import RecordSource, RuleRecord, register_source, register_survey_sender
 
 
 def _model(module: str, name: str) -> Any:
@@ -128,6 +128,10 @@ class FeedbackSource:
 
 def _register() -> None:
     response = _model("cxloop.store.models.surveys", "SurveyResponse")
+    if _model("cxloop.signals.survey_invitations", "new_invitation") is not None:
+        from cxloop.act.resurvey import send_resurvey
+
+        register_survey_sender(send_resurvey)
     if response is not None:
         source: RecordSource = ResponseSource(response)
         register_source("response", source)
