@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -74,19 +75,19 @@ class KpiCreate(BaseModel):
 
     org_unit_id: int
     metric: str = Field(max_length=80)
-    rank: int | None = Field(None, ge=1, le=MAX_KPIS)
+    rank: Annotated[int | None, Field(ge=1, le=MAX_KPIS)] = None
     owner_user_id: int | None = None
-    label: str | None = Field(None, max_length=200)
-    label_ja: str | None = Field(None, max_length=200)
+    label: Annotated[str | None, Field(max_length=200)] = None
+    label_ja: Annotated[str | None, Field(max_length=200)] = None
 
 
 class KpiUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rank: int | None = Field(None, ge=1, le=MAX_KPIS)
+    rank: Annotated[int | None, Field(ge=1, le=MAX_KPIS)] = None
     owner_user_id: int | None = None
-    label: str | None = Field(None, max_length=200)
-    label_ja: str | None = Field(None, max_length=200)
+    label: Annotated[str | None, Field(max_length=200)] = None
+    label_ja: Annotated[str | None, Field(max_length=200)] = None
 
 
 def create_kpi(*, session: Session, data: KpiCreate) -> Kpi:
