@@ -77,7 +77,9 @@ def test_anyone_sends_fix_it_and_frontline_sees_feedback_about_themselves(
     assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "recipient_user_id"
     praise = client.post("/api/v1/messages", json={**body, "kind": "praise", "body": "Thanks!"})
     assert praise.status_code == 201
-    feed = client.get("/api/v1/messages").json()["data"]
+    feed_page = client.get("/api/v1/messages").json()
+    assert feed_page["count"] == 1
+    feed = feed_page["data"]
     assert [m["kind"] for m in feed] == ["praise"]
     client.post("/logout")
 

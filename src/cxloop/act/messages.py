@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from cxloop.act import routing
@@ -187,6 +187,13 @@ def recognition_feed(
     if kind:
         stmt = stmt.where(Message.kind == kind)
     return _view(session, stmt.order_by(Message.id.desc()).limit(limit).offset(offset), lang)
+
+
+def feed_count(*, session: Session, scope: Scope, kind: str | None = "praise") -> int:
+    stmt = select(func.count()).select_from(Message).where(scope.condition(Message.org_unit_id))
+    if kind:
+        stmt = stmt.where(Message.kind == kind)
+    return int(session.scalar(stmt) or 0)
 
 
 def messages_for(*, session: Session, user: User, lang: str = "en") -> list[MessageView]:

@@ -160,12 +160,14 @@ class _Compiled:
     checked_at: float
     # unit id -> (path, code), filled on demand; dropped with the compiled rules.
     units: dict[int, tuple[str, str]] = field(default_factory=dict)
+    units_since: float = field(default_factory=time.monotonic)
 
 
 # How long a process trusts its compiled rules before re-checking the rule table (one small
 # query). Zero by default so a change made by another process applies to the next record;
 # batch imports use evaluate_records, which checks once per batch.
 RECHECK_SECONDS = 0.0
+UNIT_CACHE_SECONDS = 60.0
 _CACHE: dict[str, _Compiled] = {}
 _CACHE_LOCK = threading.Lock()
 
@@ -197,8 +199,9 @@ def _compiled(session: Session) -> _Compiled:
     sig = _signature(session)
     if hit is not None and hit.signature == sig:
         hit.checked_at = now
-        if len(hit.units) > 10_000:
-            hit.units.clear()
+        if len(hit.units) > 10_000 or now - hit.units_since > UNIT_CACHE_SECONDS:
+            hit.units.clear()  # a moved or renamed unit is seen within a minute
+            hit.units_since = now
         return hit
     rows = session.execute(
         select(AlertRule, OrgUnit.path)

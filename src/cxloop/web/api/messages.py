@@ -63,7 +63,10 @@ def recognition_feed(
         lang=principal.language,
     )
     data = [MessagePublic.model_validate(r) for r in rows]
-    return Page(data=data, count=page.offset + len(data), limit=page.limit, offset=page.offset)
+    count = messages.feed_count(
+        session=session, scope=principal.scope, kind=None if kind == "all" else kind
+    )
+    return Page(data=data, count=count, limit=page.limit, offset=page.offset)
 
 
 @router.get("/messages/mine")
