@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,7 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)
     requests: list[Received] = field(default_factory=list)
     response_body: dict[str, bytes] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering (timeouts)
 
 
 @pytest.fixture
@@ -45,6 +47,8 @@ def receiver() -> Iterator[Receiver]:
                 )
             )
             status = box.statuses.pop(0) if box.statuses else 200
+            if box.delay:
+                time.sleep(box.delay)
             payload = box.response_body.get(f"{self.command} {self.path}", b"{}")
             self.send_response(status)
             self.send_header("content-type", "application/json")

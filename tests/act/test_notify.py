@@ -116,6 +116,19 @@ def test_timeouts_are_retried_not_dropped(session: Session, org: Org, settings: 
     assert delivery.last_error
 
 
+def test_receiver_that_times_out_is_retried(
+    session: Session, org: Org, settings: Settings, receiver: Receiver, monkeypatch
+):
+    monkeypatch.setattr(notify, "WEBHOOK_TIMEOUT", 0.2)
+    receiver.delay = 1.0
+    endpoint = _webhook(session, org, receiver.url)
+    delivery = notify.queue_to_endpoint(
+        session=session, endpoint=endpoint, event="test", title="t", text="x", data={}
+    )
+    notify.attempt(session=session, settings=settings, delivery=delivery)
+    assert delivery.status == "pending" and "timed out" in delivery.last_error
+
+
 def test_private_targets_need_the_admin_only_flag(client: TestClient, session: Session, org: Org):
     body = {
         "name": "x",

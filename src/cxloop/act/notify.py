@@ -31,6 +31,7 @@ from cxloop.store.models.org import OrgUnit, User
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+WEBHOOK_TIMEOUT = 10.0  # seconds; a slower receiver counts as failed and is retried
 NEW_DELIVERIES = "act_new_deliveries"
 # Retry schedule without jitter in the stored plan; the jittered delay is drawn per failure.
 Transport = httpx.BaseTransport | None
@@ -256,7 +257,12 @@ def _send_once(
     else:
         headers = {"content-type": "application/json"}
     return webhooks.deliver(
-        delivery.target, body, headers, allow_private=allow_private, transport=transport
+        delivery.target,
+        body,
+        headers,
+        WEBHOOK_TIMEOUT,
+        allow_private=allow_private,
+        transport=transport,
     )
 
 
