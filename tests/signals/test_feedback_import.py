@@ -251,3 +251,29 @@ def test_cli_import_prints_the_report(
     assert "imported: 0" in again.output and "skipped as duplicates: 1" in again.output
     bad = CliRunner().invoke(cli.app, ["import", "feedback", str(path), "--map", "nope=x"])
     assert bad.exit_code == 2 and "nope" in bad.output
+
+
+def test_pipelined_import_with_workers_matches_the_plain_one(
+    settings: Settings, session: Session, org: Org, tmp_path: Path
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cxloop.signals.feedback_import import worker_setup
+
+    url = settings.resolved_database_url
+    rows = [f"{i},配送が{i}日遅れた。,2024-05-01,store_a,review,,3\n" for i in range(7)]
+    # id 5 again in the next batch with new text: written after the first, so it updates it.
+    rows.insert(6, "5,配送が早かった。,2024-05-01,store_a,review,,5\n")
+    path = tmp_path / "p.csv"
+    path.write_text(HEADER + "".join(rows), "utf-8")
+    init, args = worker_setup(url, "fast")
+    with ThreadPoolExecutor(2, initializer=init, initargs=args) as pool:
+        options = ImportOptions(mapping=ColumnMapping.parse(MAP), batch_size=2)
+        report = import_file(path, database_url=url, options=options, pool=pool)
+        assert (report.imported, report.updated, report.rejected) == (7, 1, 0)
+        again = import_file(path, database_url=url, options=options, pool=pool)
+    assert again.imported == 0 and again.duplicates + again.updated == 8
+    five = session.scalar(select(Feedback).where(Feedback.external_id == "5"))
+    assert five is not None and five.rating == 5
+    assert {t.theme_id for t in five.themes} >= {"delivery"}
+    assert _count(session) == 7

@@ -73,6 +73,28 @@ class _Pending:
 
 def ingest(*, session: Session, items: Sequence[Any], context: IngestContext) -> list[ItemResult]:
     """Store ``items`` (dicts); a result per item, in order. Flushes, does not commit."""
+    planned = plan(session=session, items=items, context=context)
+    _enrich(session, planned.todo, context)
+    return finish(session=session, planned=planned, context=context)
+
+
+@dataclass
+class Plan:
+    """A batch checked and matched against stored records, ready to enrich and write."""
+
+    size: int
+    results: dict[int, ItemResult]
+    todo: list[_Pending]
+    keys: set[tuple[str, str]]  # every valid item's (source, external_id), written or not
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """What to enrich: (source, text) per item to write."""
+        return [(p.item.source, p.text) for p in self.todo]
+
+
+def plan(*, session: Session, items: Sequence[Any], context: IngestContext) -> Plan:
+    """Validate ``items`` and decide each one: rejected, duplicate, or to create or update."""
     now = context.now or utcnow()
     results: dict[int, ItemResult] = {}
     pending: dict[tuple[str, str], _Pending] = {}
@@ -95,12 +117,28 @@ def ingest(*, session: Session, items: Sequence[Any], context: IngestContext) ->
         pending[p.key] = p
     _match_existing(session, pending, results, context)
     todo = [p for p in pending.values() if p.index not in results]
-    _enrich(session, todo, context)
-    _write(session, todo, context)
-    for p in todo:
+    return Plan(len(items), results, todo, set(pending))
+
+
+def finish(
+    *,
+    session: Session,
+    planned: Plan,
+    context: IngestContext,
+    enrichments: Sequence[Enrichment] | None = None,
+) -> list[ItemResult]:
+    """Write a planned batch (enriched here unless ``enrichments`` are given)."""
+    if enrichments is not None:
+        for p, enrichment in zip(planned.todo, enrichments, strict=True):
+            p.enrichment = enrichment
+    elif any(p.enrichment is None for p in planned.todo):
+        _enrich(session, planned.todo, context)
+    _write(session, planned.todo, context)
+    results = dict(planned.results)
+    for p in planned.todo:
         status: Status = "updated" if p.existing_id is not None else "created"
         results[p.index] = ItemResult(p.index, status, id=p.id)
-    return [results[i] for i in range(len(items))]
+    return [results[i] for i in range(planned.size)]
 
 
 def _prepare(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from cxloop.insight.text import Mode, get_analyzer, load_taxonomy
-from cxloop.signals.feedback import IngestContext, ingest
+from cxloop.signals.feedback import IngestContext, Plan, finish, plan
 from cxloop.signals.feedback_enrich import Enrichment, enrich_many
 from cxloop.signals.feedback_files import RawRow, file_format, read_rows
 from cxloop.signals.feedback_input import CUSTOMER_KEYS, FeedbackCreate
@@ -150,41 +150,83 @@ def import_file(
     errors_to: IO[str] | None = None,
     pool: Executor | None = None,
 ) -> ImportReport:
-    """Import ``path`` into the database; safe to run again (nothing is stored twice)."""
+    """Import ``path`` into the database; safe to run again (nothing is stored twice).
+
+    With a process ``pool``, batch N+1 is analysed by the workers while this process
+    writes batch N and reads the next one.
+    """
     fmt = file_format(path, options.fmt)
-    report = ImportReport()
-    writer = csv.writer(errors_to) if errors_to is not None else None
-    if writer is not None:
-        writer.writerow(["line", "field", "reason"])
+    run = _Run(database_url, ImportReport(), csv.writer(errors_to) if errors_to else None)
+    if run.writer is not None:
+        run.writer.writerow(["line", "field", "reason"])
     context = IngestContext(scope=None, default_source=options.default_source, mode=options.mode)
     if options.default_unit:
         context.default_unit_id = _unit_id(database_url, options.default_unit)
-    if pool is not None:
-        context.enricher = _pooled(pool, database_url, options.mode)
+    enrich_later = _pooled(pool) if pool is not None else None
+    in_flight: _Batch | None = None
     for batch in _batches(read_rows(path, fmt, options.encoding), options.batch_size):
         items, lines = [], []
         for row in batch:
-            report.rows += 1
+            run.report.rows += 1
             if row.values is None:
-                report.reject(Rejection(row.line, None, row.error or "unreadable"), writer)
+                run.report.reject(Rejection(row.line, None, row.error or "unreadable"), run.writer)
                 continue
             items.append(options.mapping.apply(row.values))
             lines.append(row.line)
         if items:
-            with session_scope(database_url) as session:
-                results = ingest(session=session, items=items, context=context)
-            for result, line in zip(results, lines, strict=True):
-                if result.status == "created":
-                    report.imported += 1
-                elif result.status == "updated":
-                    report.updated += 1
-                elif result.status == "duplicate":
-                    report.duplicates += 1
-                else:
-                    report.reject(Rejection(line, result.field, result.reason or ""), writer)
+            planned = run.plan(items, context)
+            if enrich_later is None:
+                run.finish(_Batch(planned, lines, None), context)
+            else:
+                if in_flight is not None and in_flight.planned.keys & planned.keys:
+                    # The same record twice in consecutive batches: write the first, re-match.
+                    run.finish(in_flight, context)
+                    in_flight = None
+                    planned = run.plan(items, context)
+                waiting = _Batch(planned, lines, enrich_later(planned.pairs))
+                if in_flight is not None:
+                    run.finish(in_flight, context)
+                in_flight = waiting
         if progress is not None and batch:
             progress(batch[-1].done)
-    return report
+    if in_flight is not None:
+        run.finish(in_flight, context)
+    return run.report
+
+
+@dataclass
+class _Batch:
+    planned: Plan
+    lines: list[int]
+    enrichments: Callable[[], list[Enrichment]] | None  # waits for the workers
+
+
+@dataclass
+class _Run:
+    database_url: str
+    report: ImportReport
+    writer: Any
+
+    def plan(self, items: list[dict[str, Any]], context: IngestContext) -> Plan:
+        with session_scope(self.database_url) as session:
+            return plan(session=session, items=items, context=context)
+
+    def finish(self, batch: _Batch, context: IngestContext) -> None:
+        found = batch.enrichments() if batch.enrichments is not None else None
+        with session_scope(self.database_url) as session:
+            results = finish(
+                session=session, planned=batch.planned, context=context, enrichments=found
+            )
+        report = self.report
+        for result, line in zip(results, batch.lines, strict=True):
+            if result.status == "created":
+                report.imported += 1
+            elif result.status == "updated":
+                report.updated += 1
+            elif result.status == "duplicate":
+                report.duplicates += 1
+            else:
+                report.reject(Rejection(line, result.field, result.reason or ""), self.writer)
 
 
 def _batches(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
@@ -227,12 +269,15 @@ def worker_setup(database_url: str, mode: Mode) -> tuple[Callable[..., None], tu
     return _init_worker, (document, mode)
 
 
-def _pooled(pool: Executor, database_url: str, mode: Mode) -> Callable[..., list[Enrichment]]:
+def _pooled(pool: Executor) -> Callable[[list[tuple[str, str]]], Callable[[], list[Enrichment]]]:
+    """Start enriching in the pool now; the returned function waits for the results."""
     workers = max(1, getattr(pool, "_max_workers", 2))
 
-    def enrich(pairs: list[tuple[str, str]]) -> list[Enrichment]:
+    def submit(pairs: list[tuple[str, str]]) -> Callable[[], list[Enrichment]]:
         step = max(1, -(-len(pairs) // workers))
-        chunks = [pairs[i : i + step] for i in range(0, len(pairs), step)]
-        return [e for part in pool.map(_enrich_in_worker, chunks) for e in part]
+        futures = [
+            pool.submit(_enrich_in_worker, pairs[i : i + step]) for i in range(0, len(pairs), step)
+        ]
+        return lambda: [e for f in futures for e in f.result()]
 
-    return enrich
+    return submit
