@@ -13,7 +13,18 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, and_, bindparam, case, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    case,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cxloop.signals.customers import find_by_identity
@@ -49,11 +60,8 @@ def _insert(session: Session, model: Any) -> Any:
 
 
 def _insert_for(bind: Any, model: Any) -> Any:
-    if bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+    dialect: Any = postgresql if bind.dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
 
 
 def store_arrivals(*, session: Session, arrivals: Sequence[Arrival]) -> list[str]:
@@ -125,8 +133,8 @@ def store_arrivals(*, session: Session, arrivals: Sequence[Arrival]) -> list[str
     return outcomes
 
 
-_BATCHES = DigitalBatch.__table__
-_SESSIONS = DigitalSession.__table__
+_BATCHES: Table = DigitalBatch.__table__  # type: ignore[assignment]
+_SESSIONS: Table = DigitalSession.__table__  # type: ignore[assignment]
 _S = _SESSIONS.c
 # Relative updates, so processes storing batches of one session at once do not race.
 _TOUCH = (
@@ -260,12 +268,9 @@ def add_counts(*, session: Session, counts: Iterable[Count]) -> None:
 
 @cache
 def _count_upsert(dialect: str) -> Any:
-    table = DigitalCollectCount.__table__
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    ins = insert(table)
+    table: Table = DigitalCollectCount.__table__  # type: ignore[assignment]
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    ins = module.insert(table)
     return ins.on_conflict_do_update(
         index_elements=["site_id", "day", "outcome"],
         set_={

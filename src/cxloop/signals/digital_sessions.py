@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from cxloop.insight.digital import Event, SessionScore, event_from_stored, score_session
@@ -105,9 +105,9 @@ def store_score(
         for i, p in enumerate(result.page_scores)
     ]
     if signals:
-        session.execute(DigitalSignal.__table__.insert(), signals)
+        session.execute(insert(DigitalSignal), signals)
     if pages:
-        session.execute(DigitalPageScore.__table__.insert(), pages)
+        session.execute(insert(DigitalPageScore), pages)
     eng = result.engagement
     row.dxs = result.dxs
     row.pillars = dict(result.pillars)

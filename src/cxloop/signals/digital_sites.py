@@ -73,7 +73,7 @@ class SiteCreate(_SiteFields):
     allowed_origins: list[str] = Field(default_factory=list, max_length=50)
     thresholds: dict[str, Any] = Field(default_factory=dict)
     consent_required: bool = False
-    frustration_dxs: float = Field(6.0, ge=0, le=10)
+    frustration_dxs: float = Field(default=6.0, ge=0, le=10)
 
 
 class SiteUpdate(_SiteFields):

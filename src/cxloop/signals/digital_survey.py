@@ -97,7 +97,9 @@ def dxs_vs_survey(
         conds.append(s.site_id == site_id)
     if since is not None:
         conds.append(s.started_at >= since)
-    sessions = session.execute(select(s.customer_id, s.started_at, s.dxs).where(*conds)).all()
+    sessions: list[Any] = list(
+        session.execute(select(s.customer_id, s.started_at, s.dxs).where(*conds)).all()
+    )
     if not sessions:
         return relation([])
     customers = {c for c, _, _ in sessions}
