@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from cxloop.act import rules
+from cxloop.act import dry_run, rules
 from cxloop.act.hooks import RuleRecord, record_arrived
 from cxloop.store.models.act import AlertRule
 from cxloop.store.scope import scoped_get, scoped_page
@@ -149,11 +149,13 @@ def create_rule(body: RuleCreate, principal: CurrentPrincipal, session: SessionD
 
 
 @router.post("/rules/dry-run")
-def dry_run(body: DryRunCreate, principal: CurrentPrincipal, session: SessionDep) -> DryRunPublic:
+def dry_run_condition(
+    body: DryRunCreate, principal: CurrentPrincipal, session: SessionDep
+) -> DryRunPublic:
     principal.require("rules:admin")
     _check_unit(principal, session, body.org_unit_id)
     try:
-        result = rules.dry_run(
+        result = dry_run.dry_run(
             session=session,
             condition=body.condition,
             org_unit_id=body.org_unit_id,
@@ -228,7 +230,7 @@ def dry_run_rule(
     rule_id: int, principal: CurrentPrincipal, session: SessionDep, days: int = 30
 ) -> DryRunPublic:
     rule = _rule(principal, session, rule_id)
-    result = rules.dry_run(
+    result = dry_run.dry_run(
         session=session,
         condition=rule.condition,
         org_unit_id=rule.org_unit_id,

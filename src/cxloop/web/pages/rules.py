@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from cxloop.act import notify, rules, views
+from cxloop.act import dry_run, notify, rules, views
 from cxloop.jobs import enqueue
 from cxloop.store.models.act import AlertRule, Delivery
 from cxloop.store.models.org import OrgUnit
@@ -177,7 +177,7 @@ def dry_run_fragment(
         if not principal.scope.contains(session, org_unit_id):
             raise rules.RuleError("org unit not found", field="org_unit_id")
         seg = _json(segments, "segments") or {}
-        result = rules.dry_run(
+        result = dry_run.dry_run(
             session=session,
             condition=condition,
             org_unit_id=org_unit_id,
