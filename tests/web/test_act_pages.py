@@ -22,6 +22,7 @@ def test_inbox_shows_only_scope_and_escapes_customer_text(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "<script>alert(1)" not in page.text
     assert "West case" not in page.text
+    assert 'data-testid="loop-metrics"' in page.text
 
 
 def test_case_page_in_japanese_and_forms_change_the_case(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
@@ -9,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from cxloop.act import cases, messages, views
+from cxloop.act.loop_metrics import loop_metrics
 from cxloop.store.base import utcnow
 from cxloop.store.models.act import Case, CaseEscalation, RootCause
 from cxloop.store.models.org import OrgUnit
@@ -40,6 +42,10 @@ def inbox(
         now=utcnow(),
         lang=principal.language,
     )
+    now = utcnow()
+    metrics = loop_metrics(
+        session=session, scope=principal.scope, since=now - timedelta(days=90), now=now
+    )
     return render(
         request,
         "act/inbox.html",
@@ -48,6 +54,7 @@ def inbox(
         rows=rows,
         tab=tab,
         tabs=views.INBOX_TABS,
+        metrics=metrics,
     )
 
 
