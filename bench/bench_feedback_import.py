@@ -57,8 +57,12 @@ def generate(path: Path, rows: int, seed: int = 1) -> None:
             )
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (Linux /proc)."""
+def _tree_memory(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) bytes of ``pid`` and all its descendants (Linux /proc).
+
+    RSS counts pages shared between the processes (the dictionary, libraries) once per
+    process; PSS splits them, so the PSS sum is the memory the tree really uses.
+    """
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -69,20 +73,26 @@ def _tree_rss(pid: int) -> int:
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [pid]
-    page = os.sysconf("SC_PAGE_SIZE")
+    rss = pss = 0
+    todo = [pid]
     while todo:
         p = todo.pop()
         try:
-            with open(f"/proc/{p}/statm") as fh:
-                total += int(fh.read().split()[1]) * page
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1]) * 1024
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
         except OSError:
             pass
         todo.extend(children.get(p, []))
-    return total
+    return rss, pss
 
 
-def run_import(env: dict[str, str], csv_path: Path, workers: int) -> tuple[float, float, int, str]:
+def run_import(
+    env: dict[str, str], csv_path: Path, workers: int
+) -> tuple[float, float, tuple[int, int], str]:
     args = [
         sys.executable,
         "-m",
@@ -109,16 +119,16 @@ def run_import(env: dict[str, str], csv_path: Path, workers: int) -> tuple[float
         "--batch-size",
         "1000",
     ]
-    peak = 0
+    peak = [0, 0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
+            rss, pss = _tree_memory(proc.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -131,7 +141,7 @@ def run_import(env: dict[str, str], csv_path: Path, workers: int) -> tuple[float
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(out.decode(errors="replace")[-2000:])
-    return elapsed, cpu, peak, out.decode(errors="replace").strip().splitlines()[-1]
+    return elapsed, cpu, (peak[0], peak[1]), out.decode(errors="replace").strip().splitlines()[-1]
 
 
 def prepare_db(url: str) -> None:
@@ -176,7 +186,8 @@ def main() -> None:
         sys.stdout.write(
             f"{label}: {elapsed:.1f} s wall, {opts.rows / elapsed:,.0f} rows/s; "
             f"{cpu:.1f} CPU-s ({opts.rows / cpu:,.0f} rows per CPU-second); "
-            f"peak RSS (process tree) {peak / 2**20:,.0f} MiB\n  {summary}\n"
+            f"peak memory of the process tree: PSS {peak[1] / 2**20:,.0f} MiB, "
+            f"RSS {peak[0] / 2**20:,.0f} MiB\n  {summary}\n"
         )
 
 

@@ -1,6 +1,6 @@
 """A year of bilingual feedback from every source, with a story to find in it.
 
-- Delivery complaints in the Kansai stores have risen sharply over the last two months.
+- Delivery complaints in the Kansai stores have risen sharply over the last month.
 - Shibuya customers keep praising staff by name (松本さん, Lucas).
 - The contact centre's calls and chats are transcripts analysed per speaker; agents write notes.
 """
@@ -27,7 +27,7 @@ from cxloop.signals.feedback import IngestContext, ingest
 
 ORDER = 20
 DAYS = 365
-RECENT_DAYS = 60
+RECENT_DAYS = 30
 STORE_RECORDS = 220
 ONLINE_RECORDS = 450
 CALL_RECORDS = 500
@@ -94,8 +94,8 @@ def _pick(ctx: DemoContext, weights: Mapping[str, float]) -> str:
 
 def _store_record(ctx: DemoContext, code: str) -> dict[str, Any]:
     rng = ctx.rng
-    # A third of Kansai's records fall in the recent window, where delivery dominates.
-    recent = code in _KANSAI and rng.random() < 0.3
+    # A fifth of Kansai's records fall in the last 30 days, where delivery dominates.
+    recent = code in _KANSAI and rng.random() < 0.2
     weights = dict(_BASE_TOPICS)
     if recent:
         weights["delivery"] = 60
