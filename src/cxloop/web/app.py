@@ -17,6 +17,7 @@ from cxloop.plugins import submodules
 from cxloop.store.engine import get_engine
 from cxloop.web import errors
 from cxloop.web.limits import BodySizeLimit
+from cxloop.web.pages.collector_asgi import CollectorFastPath
 from cxloop.web.render import nav_items
 
 STATIC = Path(__file__).parent / "static"
@@ -87,6 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok", "version": __version__})
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # POST/OPTIONS /collect (hundreds a second) skip FastAPI's routing; inside the
+    # security headers and body limit like every other request. See collector_asgi.
+    app.add_middleware(CollectorFastPath)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
