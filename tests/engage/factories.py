@@ -78,3 +78,11 @@ def add_point(
             value=value,
         )
     )
+
+
+def build_periods(session: Session, since: date = date(2020, 1, 1)) -> None:
+    """Rebuild the period totals from rollups added directly (as the rollup job would)."""
+    from cxloop.engage.cx_periods import refresh_period_rollups
+
+    session.flush()
+    refresh_period_rollups(session=session, since=since, until=date(2030, 1, 1))

@@ -16,7 +16,7 @@ from cxloop.engage.targets import CommentCreate, TargetIn, add_comment, set_targ
 from cxloop.jobs import JobContext
 from cxloop.store.base import utcnow
 from tests.conftest import Org
-from tests.engage.factories import add_rollup
+from tests.engage.factories import add_rollup, build_periods
 
 MAR = date(2025, 3, 1)
 
@@ -40,6 +40,7 @@ def _world(session: Session, org: Org) -> int:
     add_rollup(session, "nps", a, date(2025, 3, 3), n=300, a=90, b=90)
     add_rollup(session, "csat", a, date(2025, 2, 3), n=300, a=240)
     add_rollup(session, "csat", a, date(2025, 3, 3), n=300, a=280)
+    build_periods(session)
     set_targets(
         session=session,
         kpi=nps,

@@ -21,7 +21,7 @@ from cxloop.engage.targets import (
 )
 from cxloop.signals.metrics_rollup import rebuild_all
 from tests.conftest import Org
-from tests.engage.factories import add_metric, add_point, add_rollup
+from tests.engage.factories import add_metric, add_point, add_rollup, build_periods
 
 FEB, MAR = date(2025, 2, 1), date(2025, 3, 1)
 
@@ -128,6 +128,7 @@ def test_scorecard_values_targets_inheritance_comments_and_flag(session: Session
     add_point(session, aht_def, a, MAR, 280)
     add_point(session, aht_def, b, MAR, 300)
     rebuild_all(session=session)
+    build_periods(session)
     set_targets(
         session=session,
         kpi=nps,

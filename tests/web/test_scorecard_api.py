@@ -12,7 +12,7 @@ from cxloop.engage.kpis import KpiCreate, create_kpi
 from cxloop.signals.metrics_rollup import rebuild_all
 from cxloop.store.models.auth import AuditEntry
 from tests.conftest import Org, bearer, login, make_api_key
-from tests.engage.factories import add_metric, add_point, add_rollup
+from tests.engage.factories import add_metric, add_point, add_rollup, build_periods
 
 MAR = date(2025, 3, 1)
 
@@ -31,6 +31,7 @@ def _setup(session: Session, org: Org) -> dict[str, int]:
     add_rollup(session, "nps", a, date(2025, 2, 4), n=50, a=30, b=5)
     add_rollup(session, "nps", c, date(2025, 2, 4), n=20, a=10, b=5)
     rebuild_all(session=session)
+    build_periods(session)
     session.commit()
     return {"nps": nps.id, "acme": acme, "a": a, "c": c}
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select
 
 from cxloop.demo import DemoContext
 from cxloop.engage.cx_metrics import refresh_rollups
+from cxloop.engage.cx_periods import refresh_period_rollups
 from cxloop.engage.digest import DigestCreate, create_subscription
 from cxloop.engage.kpis import KpiCreate, create_kpi
 from cxloop.engage.scorecard import default_period_start
@@ -161,6 +162,7 @@ def _cx(ctx: DemoContext, first: date) -> None:
         day += timedelta(days=7)
     if rows:
         s.execute(insert(CxRollup), rows)
+        refresh_period_rollups(session=s, since=first, until=end + timedelta(days=1))
     ctx.extra["cx_rollups"] = written
 
 

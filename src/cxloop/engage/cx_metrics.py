@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Date, and_, case, cast, delete, func, insert, inspect, literal, select
 from sqlalchemy.orm import Session
 
+from cxloop.engage.cx_periods import refresh_period_rollups
 from cxloop.engage.cx_sources import CxSource, available, source
 from cxloop.engage.cx_stats import Moments, estimate
 from cxloop.insight.scores import Estimate
@@ -48,7 +49,8 @@ def _aggregates(src: CxSource, value: Any) -> list[Any]:
 def refresh_rollups(
     *, session: Session, since: date, until: date, metrics: Iterable[str] | None = None
 ) -> dict[str, int]:
-    """Recompute rollups of days ``since`` ≤ day < ``until``; returns rows written per figure."""
+    """Recompute rollups of days ``since`` ≤ day < ``until``, then the week / month / quarter
+    totals holding them; returns day rows written per figure."""
     chosen = [source(m) for m in metrics] if metrics is not None else available()
     start = datetime.combine(since, time(), tzinfo=UTC)
     end = datetime.combine(until, time(), tzinfo=UTC)
@@ -82,6 +84,8 @@ def refresh_rollups(
         if rows:
             session.execute(insert(CxRollup), rows)
         written[src.name] = len(rows)
+    if written:
+        refresh_period_rollups(session=session, since=since, until=until, metrics=list(written))
     return written
 
 

@@ -9,14 +9,13 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from cxloop.engage import cx_metrics
+from cxloop.engage import cx_metrics, cx_periods
 from cxloop.engage.cx_metrics import Segment
 from cxloop.engage.cx_stats import Moments, compare, rate
 from cxloop.engage.hierarchy import UnitRef, metric_values
 from cxloop.engage.kpis import MetricInfo, kpis_for, owner_names, resolve_metric
 from cxloop.engage.targets import CommentView, current_comments, effective_targets, status
 from cxloop.signals.metrics import period_back, period_floor, period_next
-from cxloop.store.scope import Scope
 
 PERIODS = ("week", "month", "quarter")
 TREND = 12
@@ -96,18 +95,17 @@ def series(
     min_n: int,
 ) -> tuple[list[Figure | None], list[Moments | None]]:
     """The metric for ``unit`` in each period (``None`` = gap) and, for CX, the moments."""
-    end = period_next(period, starts[-1])
     if metric.source == "cx":
-        by_day = cx_metrics.moments(
+        # One pre-aggregated subtree total per period (``engage.cx_periods``).
+        buckets = cx_periods.period_moments(
             session=session,
-            scope=Scope((unit.path,)),
             metric=metric.name,
-            start=starts[0],
-            end=end,
-            segment=segment,
-            group="day",
+            unit_id=unit.id,
+            grain=period,
+            starts=starts,
+            dim=segment.dim,
+            value=segment.value,
         )
-        buckets = cx_metrics.bucket_days(by_day, starts, end)
         # Intervals only where they are shown (the last two periods); the trend needs values.
         figures: list[Figure | None] = [
             Figure(rate(metric.cx_kind or "mean", m), m.n) if m is not None and m.n else None

@@ -6,6 +6,9 @@ figure entered next to its stores' figures is never counted twice, and an unbala
 (a store directly under the company) still adds up. Within one unit, the period's own
 points are used, else the coarsest finer points (days inside a month); coarser points are
 never split. A period with no points anywhere below a unit has no row: a gap, not zero.
+
+The work happens in the database: per rollup period, one insert-select of the units' own
+values and one of the children's combined values per tree level, deepest first.
 """
 
 from __future__ import annotations
@@ -13,15 +16,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, delete, exists, func, insert, literal, select
+from sqlalchemy.orm import Session, aliased
 
 from cxloop.signals.metrics import is_finer, period_floor, period_next
+from cxloop.signals.metrics_sql import depths, period_floor_sql, unit_depth
 from cxloop.store.models.metrics import PERIOD_KINDS, MetricDefinition, MetricPoint, MetricRollup
 from cxloop.store.models.org import OrgUnit
 
 ROLLUP_PERIODS = ("week", "month", "quarter")
+_COLS = ("metric_id", "org_unit_id", "period", "period_start", "value")
 
 
 def affected(points: Iterable[tuple[int, str, date]]) -> set[tuple[int, str, date]]:
@@ -36,90 +42,105 @@ def affected(points: Iterable[tuple[int, str, date]]) -> set[tuple[int, str, dat
 
 
 def refresh_metric_rollups(*, session: Session, cells: Iterable[tuple[int, str, date]]) -> int:
-    """Recompute the rollups of the given cells for every unit; returns rows written."""
-    tree = _tree(session)
-    defs = session.execute(select(MetricDefinition.id, MetricDefinition.aggregation))
-    aggregation = {i: a for i, a in defs}
-    by_metric: dict[tuple[int, str], list[date]] = defaultdict(list)
-    for metric_id, rp, start in set(cells):
-        by_metric[(metric_id, rp)].append(start)
+    """Recompute the rollups of the given cells for every unit; returns rows written.
+
+    Cells are grouped per rollup period into metrics × bucket starts (recomputing a cell
+    that did not change is harmless: it is rebuilt from the points)."""
+    grouped: dict[str, tuple[set[int], set[date]]] = defaultdict(lambda: (set(), set()))
+    for metric_id, rp, start in cells:
+        grouped[rp][0].add(metric_id)
+        grouped[rp][1].add(start)
     written = 0
-    for (metric_id, rp), starts in by_metric.items():
-        starts.sort()
-        kinds = [k for k in PERIOD_KINDS if k == rp or is_finer(k, rp)]
+    levels = depths(session) if grouped else []
+    for rp, (metric_ids, starts) in grouped.items():
+        mids, buckets = sorted(metric_ids), sorted(starts)
         session.execute(
             delete(MetricRollup).where(
-                MetricRollup.metric_id == metric_id,
+                MetricRollup.metric_id.in_(mids),
                 MetricRollup.period == rp,
-                MetricRollup.period_start.in_(starts),
+                MetricRollup.period_start.in_(buckets),
             )
         )
-        rows = session.execute(
-            select(
-                MetricPoint.org_unit_id,
-                MetricPoint.period,
-                MetricPoint.period_start,
-                MetricPoint.value,
-            ).where(
-                MetricPoint.metric_id == metric_id,
-                MetricPoint.period.in_(kinds),
-                MetricPoint.period_start >= starts[0],
-                MetricPoint.period_start < period_next(rp, starts[-1]),
-            )
-        )
-        # bucket -> unit -> kind -> values
-        own: dict[date, dict[int, dict[str, list[float]]]] = defaultdict(
-            lambda: defaultdict(lambda: defaultdict(list))
-        )
-        wanted = set(starts)
-        for unit_id, kind, start, value in rows:
-            bucket = period_floor(rp, start)
-            if bucket in wanted:
-                own[bucket][unit_id][kind].append(float(value))
-        agg = aggregation.get(metric_id, "sum")
-        out: list[dict[str, object]] = []
-        for bucket, units in own.items():
-            values = _combine(tree, units, agg)
-            out.extend(
-                {
-                    "metric_id": metric_id,
-                    "org_unit_id": uid,
-                    "period": rp,
-                    "period_start": bucket,
-                    "value": v,
-                }
-                for uid, v in values.items()
-            )
-        if out:
-            session.execute(insert(MetricRollup), out)
-        written += len(out)
+        for depth in levels:
+            written += _own(session, rp, depth, mids, buckets)
+            written += _from_children(session, rp, depth, mids, buckets)
     return written
 
 
-def _tree(session: Session) -> list[tuple[int, int | None]]:
-    """(unit, parent) deepest first, so children are done before their parent."""
-    rows = session.execute(select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.path)).all()
-    rows = sorted(rows, key=lambda r: -r[2].count("/"))
-    return [(r[0], r[1]) for r in rows]
+def _combined(value: Any) -> Any:
+    return case((MetricDefinition.aggregation == "sum", func.sum(value)), else_=func.avg(value))
 
 
-def _combine(
-    tree: list[tuple[int, int | None]], units: dict[int, dict[str, list[float]]], agg: str
-) -> dict[int, float]:
-    values: dict[int, float] = {}
-    kids: dict[int, list[float]] = defaultdict(list)
-    for uid, parent in tree:
-        if uid in units:
-            by_kind = units[uid]
-            kind = max(by_kind, key=PERIOD_KINDS.index)
-            vals = by_kind[kind]
-            values[uid] = sum(vals) if agg == "sum" else sum(vals) / len(vals)
-        elif kids.get(uid):
-            vals = kids[uid]
-            values[uid] = sum(vals) if agg == "sum" else sum(vals) / len(vals)
-        if uid in values and parent is not None:
-            kids[parent].append(values[uid])
-    return values
+def _own(session: Session, rp: str, depth: int, mids: list[int], buckets: list[date]) -> int:
+    """Units ``depth`` deep with points of their own: the coarsest kind in each bucket."""
+    P = MetricPoint
+    kinds = [k for k in PERIOD_KINDS if k == rp or is_finer(k, rp)]
+    bucket = period_floor_sql(session, rp, P.period_start).label("ps")
+    rank = case(*((P.period == k, i) for i, k in enumerate(PERIOD_KINDS)), else_=-1)
+    per_kind = (
+        select(
+            P.metric_id,
+            P.org_unit_id,
+            bucket,
+            rank.label("k"),
+            _combined(P.value).label("value"),
+        )
+        .join(OrgUnit, OrgUnit.id == P.org_unit_id)
+        .join(MetricDefinition, MetricDefinition.id == P.metric_id)
+        .where(
+            unit_depth() == depth,
+            P.metric_id.in_(mids),
+            P.period.in_(kinds),
+            P.period_start >= buckets[0],
+            P.period_start < period_next(rp, buckets[-1]),
+            bucket.in_(buckets),
+        )
+        .group_by(P.metric_id, P.org_unit_id, bucket, P.period, MetricDefinition.aggregation)
+        .subquery()
+    )
+    top = (
+        func.max(per_kind.c.k)
+        .over(partition_by=(per_kind.c.metric_id, per_kind.c.org_unit_id, per_kind.c.ps))
+        .label("top")
+    )
+    ranked = select(per_kind, top).subquery()
+    sel = select(
+        ranked.c.metric_id, ranked.c.org_unit_id, literal(rp), ranked.c.ps, ranked.c.value
+    ).where(ranked.c.k == ranked.c.top)
+    result = session.execute(insert(MetricRollup).from_select(_COLS, sel))
+    return _rowcount(result)
+
+
+def _from_children(
+    session: Session, rp: str, depth: int, mids: list[int], buckets: list[date]
+) -> int:
+    """Units ``depth`` deep without points of their own: their children's values combined."""
+    R = MetricRollup
+    mine = aliased(MetricRollup)
+    has_own = exists().where(
+        and_(
+            mine.metric_id == R.metric_id,
+            mine.period == rp,
+            mine.org_unit_id == OrgUnit.parent_id,
+            mine.period_start == R.period_start,
+        )
+    )
+    sel = (
+        select(R.metric_id, OrgUnit.parent_id, literal(rp), R.period_start, _combined(R.value))
+        .join(OrgUnit, OrgUnit.id == R.org_unit_id)
+        .join(MetricDefinition, MetricDefinition.id == R.metric_id)
+        .where(
+            unit_depth() == depth + 1,
+            OrgUnit.parent_id.is_not(None),
+            R.metric_id.in_(mids),
+            R.period == rp,
+            R.period_start.in_(buckets),
+            ~has_own,
+        )
+        .group_by(R.metric_id, OrgUnit.parent_id, R.period_start, MetricDefinition.aggregation)
+    )
+    result = session.execute(insert(MetricRollup).from_select(_COLS, sel))
+    return _rowcount(result)
 
 
 def rebuild_all(*, session: Session, metric_ids: list[int] | None = None) -> int:
@@ -130,3 +151,7 @@ def rebuild_all(*, session: Session, metric_ids: list[int] | None = None) -> int
     return refresh_metric_rollups(
         session=session, cells=affected((m, p, s) for m, p, s in session.execute(stmt))
     )
+
+
+def _rowcount(result: Any) -> int:
+    return max(0, int(getattr(result, "rowcount", 0) or 0))

@@ -114,3 +114,39 @@ class CxRollup(Base):
     b: Mapped[int] = mapped_column(default=0)
     s: Mapped[float] = mapped_column(default=0.0)
     ss: Mapped[float] = mapped_column(default=0.0)
+
+
+class CxPeriodRollup(Base):
+    """Subtree totals of one CX figure for one unit, period and segment.
+
+    The sum of ``cx_rollups`` over the period's days and over every unit in the subtree of
+    ``org_unit_id`` (the unit itself included), kept per ``grain`` (week, month, quarter) by
+    ``engage.cx_periods``. A scorecard reads one row per period shown, however many stores
+    and days lie below. The unique key (in read order) is also the read index.
+    """
+
+    __tablename__ = "cx_period_rollups"
+    __table_args__ = (
+        UniqueConstraint(
+            "metric",
+            "grain",
+            "dim",
+            "dim_value",
+            "org_unit_id",
+            "period_start",
+            name="uq_cx_period_rollups_key",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32))
+    grain: Mapped[str] = mapped_column(String(8))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    dim: Mapped[str] = mapped_column(String(32), default="")
+    dim_value: Mapped[str] = mapped_column(String(64), default="")
+    n: Mapped[int] = mapped_column(default=0)
+    a: Mapped[int] = mapped_column(default=0)
+    b: Mapped[int] = mapped_column(default=0)
+    s: Mapped[float] = mapped_column(default=0.0)
+    ss: Mapped[float] = mapped_column(default=0.0)

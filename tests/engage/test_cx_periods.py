@@ -1,0 +1,82 @@
+"""Subtree totals per unit and period, and how the rollup job keeps them current."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cxloop.config import Settings
+from cxloop.engage import cx_metrics
+from cxloop.engage.cx_periods import period_moments, segment_moments
+from cxloop.engage.cx_stats import Moments
+from cxloop.engage.scorecard_tasks import refresh_cx_rollups
+from cxloop.jobs import JobContext
+from cxloop.store.base import utcnow
+from cxloop.store.models.metrics import CxPeriodRollup
+from tests.conftest import Org
+from tests.engage.factories import add_rollup, build_periods
+from tests.engage.test_cx_wiring import _responses
+
+
+def _one(session: Session, org: Org, code: str, grain: str, start: date) -> Moments | None:
+    return period_moments(
+        session=session, metric="nps", unit_id=org.unit(code).id, grain=grain, starts=[start]
+    )[0]
+
+
+def test_period_totals_are_sums_over_subtree_and_days(session: Session, org: Org) -> None:
+    a, b, c, east = (org.unit(x).id for x in ("store_a", "store_b", "store_c", "east"))
+    # Monday 2025-03-31 starts a week that ends in April.
+    add_rollup(session, "nps", a, date(2025, 3, 30), n=10, a=5, b=1)
+    add_rollup(session, "nps", a, date(2025, 3, 31), n=20, a=8, b=4)
+    add_rollup(session, "nps", b, date(2025, 4, 2), n=30, a=9, b=9)
+    add_rollup(session, "nps", east, date(2025, 4, 3), n=4, a=1, b=1)  # booked on the region
+    add_rollup(session, "nps", c, date(2025, 2, 14), n=7, a=7, b=0)
+    add_rollup(session, "nps", c, date(2025, 4, 2), n=6, a=2, b=2, dim="tier", value="gold")
+    build_periods(session)
+
+    assert _one(session, org, "store_a", "month", date(2025, 3, 1)) == Moments(30, 13, 5)
+    assert _one(session, org, "east", "month", date(2025, 4, 1)) == Moments(34, 10, 10)
+    assert _one(session, org, "acme", "month", date(2025, 4, 1)) == Moments(34, 10, 10)
+    # The week holds one March and two April days.
+    assert _one(session, org, "acme", "week", date(2025, 3, 31)) == Moments(54, 18, 14)
+    assert _one(session, org, "acme", "week", date(2025, 3, 24)) == Moments(10, 5, 1)
+    # A quarter is its three months; store_c's February lands in Q1.
+    assert _one(session, org, "acme", "quarter", date(2025, 1, 1)) == Moments(37, 20, 5)
+    assert _one(session, org, "west", "quarter", date(2025, 4, 1)) is None  # segment only
+    seg = segment_moments(
+        session=session,
+        metric="nps",
+        unit_ids=[org.unit("acme").id, org.unit("east").id],
+        grain="quarter",
+        start=date(2025, 4, 1),
+        dim="tier",
+    )
+    assert seg == {(org.unit("acme").id, "gold"): Moments(6, 2, 2)}
+    # Rebuilding is idempotent: no duplicate rows.
+    before = session.scalars(select(CxPeriodRollup.id)).all()
+    build_periods(session)
+    assert len(session.scalars(select(CxPeriodRollup.id)).all()) == len(before)
+
+
+def test_job_folds_new_answers_within_its_window_and_backfill_refreshes_a_range(
+    session: Session, org: Org, settings: Settings
+) -> None:
+    today = utcnow().date()
+    old = today - timedelta(days=100)
+    _responses(session, org, "store_a", [10, 10, 3], day=today)
+    _responses(session, org, "store_b", [9, 2], day=old)  # a back-dated import
+    session.commit()
+
+    refresh_cx_rollups(JobContext(settings))  # what runs every 15 minutes
+    session.expire_all()
+    month = today.replace(day=1)
+    assert _one(session, org, "acme", "month", month) == Moments(3, 2, 1, 23.0, 209.0)
+    old_month = old.replace(day=1)
+    assert _one(session, org, "acme", "month", old_month) is None  # outside its two days
+
+    cx_metrics.refresh_rollups(session=session, since=old, until=old + timedelta(days=1))
+    assert _one(session, org, "acme", "month", old_month) == Moments(2, 1, 1, 11.0, 85.0)
+    assert _one(session, org, "acme", "month", month) == Moments(3, 2, 1, 23.0, 209.0)
