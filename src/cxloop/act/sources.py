@@ -22,6 +22,29 @@ def _model(module: str, name: str) -> Any:
         return None
 
 
+def response_record(row: Any, *, resurvey_case_id: int | None = None) -> RuleRecord:
+    """The :class:`RuleRecord` of a stored survey response (for the survey area's hook call:
+    ``hooks.record_arrived(session, response_record(response, resurvey_case_id=...))``)."""
+    fields: dict[str, Any] = {
+        k: getattr(row, k) for k in ("nps", "csat", "ces") if getattr(row, k) is not None
+    }
+    if row.comment:
+        fields["text"] = row.comment
+    if row.touchpoint:
+        fields["touchpoint"] = row.touchpoint
+    fields["language"] = row.language
+    fields["source"] = "survey"
+    return RuleRecord(
+        "response",
+        str(row.id),
+        row.org_unit_id,
+        fields,
+        row.customer_id,
+        row.completed_at,
+        resurvey_case_id=resurvey_case_id,
+    )
+
+
 class ResponseSource:
     """Completed survey responses: ``nps``, ``csat``, ``ces``, ``text`` (the comment)."""
 
@@ -29,18 +52,7 @@ class ResponseSource:
         self.model = model
 
     def _record(self, row: Any) -> RuleRecord:
-        fields: dict[str, Any] = {
-            k: getattr(row, k) for k in ("nps", "csat", "ces") if getattr(row, k) is not None
-        }
-        if row.comment:
-            fields["text"] = row.comment
-        if row.touchpoint:
-            fields["touchpoint"] = row.touchpoint
-        fields["language"] = row.language
-        fields["source"] = "survey"
-        return RuleRecord(
-            "response", str(row.id), row.org_unit_id, fields, row.customer_id, row.completed_at
-        )
+        return response_record(row)
 
     def recent(
         self, session: Session, *, since: datetime, unit_ids: Sequence[int] | None
