@@ -21,9 +21,10 @@ from cxloop.signals.feedback_search import (
     trending_themes,
 )
 from cxloop.store import audit
+from cxloop.store.engine import session_scope
 from cxloop.store.models.feedback import Feedback
-from cxloop.store.scope import scoped_get
-from cxloop.web.deps import CurrentPrincipal, Pagination, SessionDep
+from cxloop.store.scope import Scope, scoped_get
+from cxloop.web.deps import CurrentPrincipal, Pagination, SessionDep, SettingsDep
 from cxloop.web.errors import ApiError, NotFound
 from cxloop.web.schemas import Page
 
@@ -200,13 +201,11 @@ def export_lines(rows: Iterator[Feedback]) -> Iterator[str]:
 
 @router.get("/feedback/export.csv", response_class=Response)
 def export_feedback(
-    principal: CurrentPrincipal, session: SessionDep, filters: FilterDep
+    principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep, filters: FilterDep
 ) -> Response:
+    """The filtered list as CSV, streamed (its own session: the request's closes first)."""
     principal.require("feedback:read")
     principal.require("export")
-    rows = list(
-        export_lines(iter_matching(session=session, scope=principal.scope, filters=filters))
-    )
     audit.record(
         session,
         principal.actor,
@@ -215,10 +214,15 @@ def export_feedback(
         filters={k: str(v) for k, v in filters.__dict__.items() if v is not None},
     )
     return StreamingResponse(
-        iter(rows),
+        _stream(settings.resolved_database_url, principal.scope, filters),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="feedback.csv"'},
     )
+
+
+def _stream(database_url: str, scope: Scope, filters: FeedbackFilter) -> Iterator[str]:
+    with session_scope(database_url) as session:
+        yield from export_lines(iter_matching(session=session, scope=scope, filters=filters))
 
 
 class ThemeSentimentPublic(BaseModel):
