@@ -70,6 +70,15 @@ class ResponseSource:
         return [self._record(r) for r in session.scalars(select(m).where(m.id.in_(wanted)))]
 
 
+def feedback_records(session: Session, rows: Sequence[Any]) -> list[RuleRecord]:
+    """The :class:`RuleRecord`s of stored feedback rows, themes included (for the feedback
+    area's hook call after ingesting: ``for r in feedback_records(session, new_rows):
+    hooks.record_arrived(session, r)``)."""
+    feedback = _model("cxloop.store.models.feedback", "Feedback")
+    theme = _model("cxloop.store.models.feedback", "FeedbackTheme")
+    return FeedbackSource(feedback, theme)._records(session, list(rows))
+
+
 class FeedbackSource:
     """Analysed feedback: ``rating``, ``sentiment``, ``theme``, ``text`` (PII-masked)."""
 
