@@ -236,3 +236,20 @@ def test_analyze_returns_results_in_order_and_stores_nothing(
     assert session.scalar(select(func.count()).select_from(Feedback)) == 0
     too_many = client.post("/api/v1/analyze", json={"texts": ["a"] * 1001}, headers=headers)
     assert too_many.status_code == 422 and too_many.json()["error"]["field"] == "texts"
+
+
+def test_accurate_mode_is_recorded_on_reanalysis(client: TestClient, session: Session, org: Org):
+    headers = _key(session, org)
+    client.post(
+        "/api/v1/feedback",
+        json={"source": "review", "text": EN_PRAISE, "org_unit": "store_a"},
+        headers=headers,
+    )
+    client.headers["X-CSRF-Token"] = login(client, "admin@acme.example")
+    job = client.post("/api/v1/feedback/jobs", json={"kind": "reanalyze", "mode": "accurate"})
+    assert client.get(f"/api/v1/feedback/jobs/{job.json()['id']}").json()["status"] == "done"
+    (row,) = client.get("/api/v1/feedback").json()["data"]
+    assert row["analyzer_mode"] == "accurate"
+    assert row["sentiment_label"] in ("positive", "very_positive")
+    r = client.post("/api/v1/analyze", json={"texts": [JA_DELIVERY], "mode": "accurate"})
+    assert r.json()["data"][0]["sentiment"]["label"] in ("negative", "very_negative")
