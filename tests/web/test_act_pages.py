@@ -108,3 +108,20 @@ def test_recognition_and_backlog_pages_render(client: TestClient, org: Org):
     login(client, "frontline_a@acme.example")
     assert client.get("/act/recognition").status_code == 200
     assert client.get("/act/backlog").status_code == 200
+
+
+def test_backlog_item_from_the_page(client: TestClient, org: Org):
+    token = login(client, "east_manager@acme.example")
+    form = {
+        "title": "Fix <checkout>",
+        "org_unit_id": str(org.unit("east").id),
+        "theme": "billing",
+        "csrf_token": token,
+    }
+    r = client.post("/act/backlog", data=form, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/act/backlog/")
+    page = client.get(r.headers["location"])
+    assert "Fix &lt;checkout&gt;" in page.text
+    assert "Fix &lt;checkout&gt;" in client.get("/act/backlog").text
+    bad = client.post("/act/backlog", data={**form, "theme": ""})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "theme"
