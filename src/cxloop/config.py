@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     smtp_from: str = "cxloop <cx@localhost>"
-    max_body_bytes: int = Field(1_048_576, ge=1024)
+    max_body_bytes: int = Field(8_388_608, ge=1024)
     session_hours: int = Field(12, ge=1, le=24 * 30)
     login_max_failures: int = Field(5, ge=1, le=100)
     login_lockout_minutes: int = Field(15, ge=1)
