@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterable, Sequence
 
 from cxloop.engage.scorecard import KpiCard, Scorecard
+from cxloop.engage.segments import SegmentFigure
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -86,4 +87,46 @@ def _row(card: Scorecard, c: KpiCard, labels: dict[str, str]) -> list[object]:
         c.owner,
         c.comment.why if c.comment else None,
         c.comment.action if c.comment else None,
+    ]
+
+
+SEGMENT_COLUMNS = (
+    "unit",
+    "period_start",
+    "segment",
+    "segment_value",
+    "kpi",
+    "metric",
+    "n",
+    "value",
+    "low",
+    "high",
+    "small_sample",
+    "vs_rest",
+    "vs_rest_p_value",
+    "vs_rest_significant",
+)
+
+
+def segment_rows(
+    unit_code: str, start: str, dim: str, figures: list[SegmentFigure], labels: dict[str, str]
+) -> list[list[object]]:
+    return [
+        [
+            unit_code,
+            start,
+            dim,
+            f.value,
+            labels.get(f.metric.ref, f.metric.label),
+            f.metric.ref,
+            f.n,
+            f.estimate,
+            f.low,
+            f.high,
+            f.small_sample,
+            f.vs_rest,
+            f.vs_rest_p,
+            f.vs_rest_significant,
+        ]
+        for f in figures
     ]

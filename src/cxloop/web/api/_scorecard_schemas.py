@@ -223,3 +223,17 @@ def decomp(d: Decomposition, names: dict[str, str] | None = None) -> Decompositi
         rate=d.rate,
         segments=segs,
     )
+
+
+class SegmentPublic(BaseModel):
+    metric: str
+    label: str
+    value: str
+    n: int
+    estimate: float
+    low: float | None
+    high: float | None
+    small_sample: bool
+    vs_rest: float | None
+    vs_rest_p_value: float | None
+    vs_rest_significant: bool | None

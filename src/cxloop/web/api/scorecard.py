@@ -10,18 +10,26 @@ from sqlalchemy.orm import Session
 
 from cxloop.engage import access
 from cxloop.engage.cx_metrics import SEGMENT_DIMS, Segment
-from cxloop.engage.exports import SCORECARD_COLUMNS, scorecard_rows, to_csv
+from cxloop.engage.exports import (
+    SCORECARD_COLUMNS,
+    SEGMENT_COLUMNS,
+    scorecard_rows,
+    segment_rows,
+    to_csv,
+)
 from cxloop.engage.hierarchy import UnitRef, children
 from cxloop.engage.kpis import (
     MetricInfo,
 )
 from cxloop.engage.movers import explain
 from cxloop.engage.scorecard import PERIODS, Scorecard, build_scorecard, default_period_start
+from cxloop.engage.segments import SegmentFigure, compare_segments
 from cxloop.signals.metrics import period_floor, period_next
 from cxloop.store import audit
 from cxloop.web.api._scorecard_schemas import (
     ExplanationPublic,
     ScorecardPublic,
+    SegmentPublic,
     ThemeShiftPublic,
     decomp,
     errors,
@@ -136,6 +144,131 @@ def export_scorecard(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def _csv(body: str, name: str) -> Response:
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/scorecard/drilldown.csv", response_class=Response)
+def export_drilldown(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    unit_id: int | None = None,
+    period: str = "month",
+    start: date | None = None,
+) -> Response:
+    """The drill-down table: one row per child unit and KPI (audited like every export)."""
+    principal.require("scorecard:read")
+    principal.require("export")
+    parent = load_scorecard(session, principal, unit_id, period, start, None, None, 30)
+    rows: list[list[object]] = []
+    for kid in children(session, parent.unit.id):
+        card = build_scorecard(session=session, unit=kid, period=period, start=parent.start)
+        labels = {
+            c.metric.ref: label_of(c.metric.label, c.metric.label_ja, principal.language)
+            for c in card.cards
+        }
+        rows += scorecard_rows(card, labels)
+    audit.record(
+        session,
+        principal.actor,
+        "export",
+        target_type="scorecard_drilldown",
+        org_unit_id=parent.unit.id,
+        rows=len(rows),
+        period=parent.start.isoformat(),
+    )
+    return _csv(
+        to_csv(SCORECARD_COLUMNS, rows),
+        f"scorecard-drilldown-{parent.unit.code}-{parent.start.isoformat()}.csv",
+    )
+
+
+def _segments(
+    session: Session,
+    principal: Principal,
+    unit_id: int | None,
+    period: str,
+    start: date | None,
+    dim: str,
+    min_n: int,
+) -> tuple[UnitRef, date, list[SegmentFigure]]:
+    if dim not in SEGMENT_DIMS:
+        raise ApiError(422, f"segment must be one of {', '.join(SEGMENT_DIMS)}", field="segment")
+    if period not in PERIODS:
+        raise ApiError(422, f"period must be one of {', '.join(PERIODS)}", field="period")
+    with errors():
+        unit = access.visible_unit(session, principal.scope, unit_id)
+    begin = period_floor(period, start) if start else default_period_start(period, date.today())
+    got = compare_segments(
+        session=session, unit=unit, period=period, start=begin, dim=dim, min_n=min_n
+    )
+    return unit, begin, got
+
+
+@router.get("/scorecard/segments")
+def segments(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    segment: str,
+    unit_id: int | None = None,
+    period: str = "month",
+    start: date | None = None,
+    min_n: Annotated[int, Query(ge=1, le=10_000)] = 30,
+) -> list[SegmentPublic]:
+    """Each CX KPI per value of a customer segment, tested against the other customers."""
+    principal.require("scorecard:read")
+    _, _, got = _segments(session, principal, unit_id, period, start, segment, min_n)
+    lang = principal.language
+    return [
+        SegmentPublic(
+            metric=f.metric.ref,
+            label=label_of(f.metric.label, f.metric.label_ja, lang),
+            value=f.value,
+            n=f.n,
+            estimate=f.estimate,
+            low=f.low,
+            high=f.high,
+            small_sample=f.small_sample,
+            vs_rest=f.vs_rest,
+            vs_rest_p_value=f.vs_rest_p,
+            vs_rest_significant=f.vs_rest_significant,
+        )
+        for f in got
+    ]
+
+
+@router.get("/scorecard/segments.csv", response_class=Response)
+def export_segments(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    segment: str,
+    unit_id: int | None = None,
+    period: str = "month",
+    start: date | None = None,
+) -> Response:
+    principal.require("scorecard:read")
+    principal.require("export")
+    unit, begin, got = _segments(session, principal, unit_id, period, start, segment, 30)
+    labels = {
+        f.metric.ref: label_of(f.metric.label, f.metric.label_ja, principal.language) for f in got
+    }
+    audit.record(
+        session,
+        principal.actor,
+        "export",
+        target_type="scorecard_segments",
+        org_unit_id=unit.id,
+        rows=len(got),
+        period=begin.isoformat(),
+    )
+    body = to_csv(SEGMENT_COLUMNS, segment_rows(unit.code, begin.isoformat(), segment, got, labels))
+    return _csv(body, f"scorecard-segments-{unit.code}-{segment}-{begin.isoformat()}.csv")
 
 
 def explain_between(
