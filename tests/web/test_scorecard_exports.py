@@ -101,3 +101,23 @@ def test_store_manager_compares_segments_of_his_store_only(
     ]:
         assert client.get(path, params=params).status_code == 404, path
     assert _audited(session, "scorecard_drilldown") == []
+
+
+def test_segment_page_and_csv_links_in_both_languages(
+    client: TestClient, session: Session, org: Org
+) -> None:
+    ids = _setup(session, org)
+    login(client, "exec@acme.example")
+    index = client.get("/scorecard", params=START)
+    assert 'data-testid="drilldown-csv"' in index.text
+    assert "/api/v1/scorecard/drilldown.csv?unit_id=" in index.text
+    page = client.get("/scorecard/segments", params={"segment": "tier", **START})
+    assert page.status_code == 200 and 'data-testid="segments"' in page.text
+    assert "Acme: CX KPIs by Tier" in page.text and ">gold<" in page.text
+    assert "segments.csv?unit_id=" in page.text
+    client.cookies.set("cxloop_lang", "ja")
+    ja = client.get("/scorecard/segments", params={"segment": "tier", **START})
+    assert "ランク別のCX KPI" in ja.text and "他の顧客との差" in ja.text
+    login(client, "manager_a@acme.example")
+    far = client.get("/scorecard/segments", params={"segment": "tier", "unit_id": ids["c"]})
+    assert far.status_code == 404

@@ -189,7 +189,7 @@ def export_drilldown(
     )
 
 
-def _segments(
+def segments_for(
     session: Session,
     principal: Principal,
     unit_id: int | None,
@@ -223,7 +223,7 @@ def segments(
 ) -> list[SegmentPublic]:
     """Each CX KPI per value of a customer segment, tested against the other customers."""
     principal.require("scorecard:read")
-    _, _, got = _segments(session, principal, unit_id, period, start, segment, min_n)
+    _, _, got = segments_for(session, principal, unit_id, period, start, segment, min_n)
     lang = principal.language
     return [
         SegmentPublic(
@@ -254,7 +254,7 @@ def export_segments(
 ) -> Response:
     principal.require("scorecard:read")
     principal.require("export")
-    unit, begin, got = _segments(session, principal, unit_id, period, start, segment, 30)
+    unit, begin, got = segments_for(session, principal, unit_id, period, start, segment, 30)
     labels = {
         f.metric.ref: label_of(f.metric.label, f.metric.label_ja, principal.language) for f in got
     }

@@ -18,7 +18,7 @@ from cxloop.engage.kpis import ScorecardError, resolve_metric
 from cxloop.engage.scorecard import PERIODS, Scorecard, build_scorecard
 from cxloop.engage.targets import CommentCreate, add_comment, comment_history
 from cxloop.signals.metrics import period_floor
-from cxloop.web.api.scorecard import explain_between, label_of, load_scorecard
+from cxloop.web.api.scorecard import explain_between, label_of, load_scorecard, segments_for
 from cxloop.web.deps import PageUser, Principal, SessionDep
 from cxloop.web.errors import ApiError, NotFound
 from cxloop.web.render import NavItem, render
@@ -178,3 +178,36 @@ def comment_form(
         raise ApiError(exc.status, str(exc), field=exc.field) from None
     target = f"/scorecard/kpi/{kpi_id}?unit_id={unit.id}&period={period}&start={begin}"
     return RedirectResponse(target, status_code=303)
+
+
+@router.get("/scorecard/segments")
+def segments_page(
+    request: Request,
+    principal: PageUser,
+    session: SessionDep,
+    unit_id: int | None = None,
+    period: str = "month",
+    start: str | None = None,
+    segment: str = "customer_type",
+) -> Response:
+    principal.require("scorecard:read")
+    unit, begin, rows = segments_for(
+        session, principal, unit_id, period, _parse_start(start), segment, 30
+    )
+    labels = {
+        f.metric.ref: label_of(f.metric.label, f.metric.label_ja, principal.language) for f in rows
+    }
+    return render(
+        request,
+        "scorecard/segments.html",
+        principal,
+        session=session,
+        unit=unit,
+        period=period,
+        start=begin,
+        dim=segment,
+        dims=SEGMENT_DIMS,
+        periods=PERIODS,
+        rows=rows,
+        labels=labels,
+    )
