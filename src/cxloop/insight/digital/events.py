@@ -7,6 +7,7 @@ strings or batches are rejected, because the collector is a public, site-key bas
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
@@ -289,6 +290,45 @@ def event_from_stored(d: Mapping[str, Any]) -> Event:
         if name in d:
             kw[name] = d[name]
     return Event(t, d["ts"], d["seq"], d["url"], **kw)
+
+
+class StoredEvent(Event):
+    """An Event whose fields live in the stored wire dict itself (see `events_from_stored`).
+
+    Building a frozen slotted dataclass sets every field one by one, which costs more than
+    scoring the event. This subclass keeps a ``__dict__`` instead: class attributes shadow
+    Event's slots with the defaults, so reads find the dict's value or the default.
+    """
+
+
+for _field in dataclasses.fields(Event):
+    # required fields (type, ts, seq, url) get MISSING: every stored event carries them
+    setattr(StoredEvent, _field.name, _field.default)
+del _field
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def events_from_stored(items: Iterable[dict[str, Any]]) -> list[Event]:
+    """`event_from_stored` for many events at once, several times faster.
+
+    Takes the dicts over (renamed fields are added to them; do not reuse them). Valid
+    stored events give events equal field by field to `event_from_stored`'s.
+    """
+    renames = _STORED_RENAMES
+    out: list[Event] = []
+    append = out.append
+    for d in items:
+        names = renames.get(d["type"])
+        if names is not None:
+            for src, dst in names.items():
+                if src in d:
+                    d[dst] = d[src]
+        e = _new(StoredEvent)
+        _set(e, "__dict__", d)
+        append(e)
+    return out
 
 
 def ordered(events: Sequence[Event]) -> list[Event]:
