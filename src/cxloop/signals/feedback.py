@@ -14,18 +14,18 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxloop.insight.text import Mode
 from cxloop.signals.customers import normalise_identity
 from cxloop.signals.feedback_enrich import Enrichment, cut, enrich_many
 from cxloop.signals.feedback_input import FeedbackCreate, Invalid, check_when, validate_item
-from cxloop.signals.feedback_taxonomy import analyzer_for
+from cxloop.signals.feedback_taxonomy import analyzer_for, taxonomy_version
+from cxloop.signals.feedback_write import write_batch
 from cxloop.store.base import utcnow
-from cxloop.store.models.customers import Customer, CustomerIdentity
-from cxloop.store.models.feedback import Feedback, FeedbackTheme
-from cxloop.store.models.org import OrgUnit, User
+from cxloop.store.models.feedback import Feedback
+from cxloop.store.models.org import OrgUnit
 from cxloop.store.scope import Scope
 
 Status = Literal["created", "updated", "duplicate", "rejected"]
@@ -52,6 +52,8 @@ class IngestContext:
     mode: Mode = "fast"
     enricher: Enricher | None = None  # e.g. a process pool; default: this process
     now: datetime | None = None
+    # The taxonomy version that enrichments passed to ``finish`` were made with.
+    taxonomy_version: int | None = None
     _units: dict[Any, tuple[int, str]] = field(default_factory=dict)
     _authors: dict[str, int | None] = field(default_factory=dict)
 
@@ -66,8 +68,10 @@ class _Pending:
     truncated: bool
     key: tuple[str, str]
     digest: str
+    identities: list[tuple[str, str]]
     existing_id: int | None = None
     enrichment: Enrichment | None = None
+    version: int | None = None  # of the taxonomy the enrichment used
     id: int | None = None
 
 
@@ -131,13 +135,23 @@ def finish(
     if enrichments is not None:
         for p, enrichment in zip(planned.todo, enrichments, strict=True):
             p.enrichment = enrichment
+            p.version = context.taxonomy_version
     elif any(p.enrichment is None for p in planned.todo):
         _enrich(session, planned.todo, context)
-    _write(session, planned.todo, context)
     results = dict(planned.results)
-    for p in planned.todo:
-        status: Status = "updated" if p.existing_id is not None else "created"
-        results[p.index] = ItemResult(p.index, status, id=p.id)
+    todo = planned.todo
+    version = next((p.version for p in todo if p.version is not None), None)
+    if version is None and todo:
+        version = taxonomy_version(session=session)
+    lost = write_batch(session, todo, context, version or 0)
+    if lost:
+        # Another writer stored these keys since ``plan``: now a duplicate or an update.
+        _match_existing(session, {p.key: p for p in lost}, results, context)
+        write_batch(session, [p for p in lost if p.index not in results], context, version or 0)
+    for p in todo:
+        if p.index not in results:
+            status: Status = "updated" if p.existing_id is not None else "created"
+            results[p.index] = ItemResult(p.index, status, id=p.id)
     return [results[i] for i in range(planned.size)]
 
 
@@ -172,7 +186,8 @@ def _prepare(
             item.attributes,
         ]
     )
-    return _Pending(index, item, unit_id, when, text, truncated, (item.source, external), digest)
+    key = (item.source, external)
+    return _Pending(index, item, unit_id, when, text, truncated, key, digest, identities)
 
 
 def _hash(value: Any) -> str:
@@ -232,143 +247,13 @@ def _enrich(session: Session, todo: list[_Pending], context: IngestContext) -> N
     if not todo:
         return
     pairs = [(p.item.source, p.text) for p in todo]
+    version = None
     if context.enricher is not None:
         found = context.enricher(pairs)
+        version = context.taxonomy_version
     else:
-        analyzer, _ = analyzer_for(session=session, mode=context.mode)
+        analyzer, version = analyzer_for(session=session, mode=context.mode)
         found = enrich_many(pairs, analyzer)
     for p, enrichment in zip(todo, found, strict=True):
         p.enrichment = enrichment
-
-
-def _customers(session: Session, todo: list[_Pending]) -> dict[tuple[str, str], int]:
-    wanted: dict[str, set[str]] = {}
-    for p in todo:
-        for kind, value in _identities(p.item):
-            wanted.setdefault(kind, set()).add(value)
-    known: dict[tuple[str, str], int] = {}
-    for kind, values in wanted.items():
-        rows = session.execute(
-            select(CustomerIdentity.value, CustomerIdentity.customer_id).where(
-                CustomerIdentity.kind == kind, CustomerIdentity.value.in_(values)
-            )
-        )
-        known.update({(kind, value): cid for value, cid in rows})
-    # New customers in two bulk statements: the ORM unit of work is slow at import volumes.
-    new: list[tuple[list[tuple[str, str]], dict[str, Any]]] = []
-    for p in todo:
-        ids = _identities(p.item)
-        if ids and not any(i in known for i in ids):
-            new.append((ids, {"org_unit_id": p.unit_id, "language": p.item.language}))
-            for i in ids:
-                known[i] = -1  # claimed in this batch; the id is filled in below
-    if new:
-        customer_ids = session.scalars(
-            insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
-            [row for _, row in new],
-        ).all()
-        identity_rows = []
-        for (ids, _), customer_id in zip(new, customer_ids, strict=True):
-            for kind, value in ids:
-                known[(kind, value)] = customer_id
-                identity_rows.append({"customer_id": customer_id, "kind": kind, "value": value})
-        session.execute(insert(CustomerIdentity), identity_rows)
-    return known
-
-
-def _authors(session: Session, todo: list[_Pending], context: IngestContext) -> None:
-    emails = {p.item.author_email.lower() for p in todo if p.item.author_email}
-    missing = emails - set(context._authors)
-    if missing:
-        found = dict(
-            session.execute(select(User.email, User.id).where(User.email.in_(missing))).all()
-        )
-        for email in missing:
-            context._authors[email] = found.get(email)
-
-
-def _write(session: Session, todo: list[_Pending], context: IngestContext) -> None:
-    if not todo:
-        return
-    customers = _customers(session, todo)
-    _authors(session, todo, context)
-    version = analyzer_for(session=session, mode=context.mode)[1]
-    rows = [_row(p, customers, context, context.mode, version) for p in todo]
-    new = [(p, r) for p, r in zip(todo, rows, strict=True) if p.existing_id is None]
-    old = [(p, r) for p, r in zip(todo, rows, strict=True) if p.existing_id is not None]
-    if new:
-        ids = session.scalars(
-            insert(Feedback).returning(Feedback.id, sort_by_parameter_order=True),
-            [r for _, r in new],
-        ).all()
-        for (p, _), new_id in zip(new, ids, strict=True):
-            p.id = new_id
-    if old:
-        # Without a date of its own an update keeps the record's first one.
-        changes = [
-            {"id": p.existing_id, **{k: v for k, v in r.items() if k != "occurred_at"}}
-            if p.item.occurred_at is None
-            else {"id": p.existing_id, **r}
-            for p, r in old
-        ]
-        session.execute(update(Feedback), changes)
-        old_ids = [p.existing_id for p, _ in old]
-        session.execute(delete(FeedbackTheme).where(FeedbackTheme.feedback_id.in_(old_ids)))
-        for p, _ in old:
-            p.id = p.existing_id
-    themes = [
-        {
-            "feedback_id": p.id,
-            "org_unit_id": p.unit_id,
-            "theme_id": t.theme_id,
-            "speaker": t.speaker,
-            "score": t.score,
-            "spans": [list(s) for s in t.spans],
-        }
-        for p in todo
-        if p.enrichment is not None
-        for t in p.enrichment.themes
-    ]
-    if themes:
-        session.execute(insert(FeedbackTheme), themes)
-
-
-def _row(
-    p: _Pending,
-    customers: dict[tuple[str, str], int],
-    context: IngestContext,
-    mode: str,
-    version: int,
-) -> dict[str, Any]:
-    e = p.enrichment
-    assert e is not None
-    item = p.item
-    customer_id = next((customers[i] for i in _identities(item) if i in customers), None)
-    flags = list(e.flags) + (["truncated"] if p.truncated else [])
-    author = context._authors.get(item.author_email.lower()) if item.author_email else None
-    return {
-        "org_unit_id": p.unit_id,
-        "source": item.source,
-        "external_id": p.key[1],
-        "content_hash": p.digest,
-        "text": p.text,
-        "display_text": e.display_text,
-        "rating": item.rating,
-        "rating_scale": item.rating_scale,
-        "occurred_at": p.when,
-        "customer_id": customer_id,
-        "touchpoint": item.touchpoint,
-        "channel": item.channel,
-        "author_user_id": author,
-        "author_name": item.author_name,
-        "attributes": item.attributes,
-        "language": item.language or e.language,
-        "sentiment_label": e.sentiment_label,
-        "sentiment_score": e.sentiment_score,
-        "agent_sentiment_label": e.agent_sentiment_label,
-        "agent_sentiment_score": e.agent_sentiment_score,
-        "flags": flags,
-        "analyzer_mode": mode,
-        "taxonomy_version": version,
-        "analyzed_at": utcnow(),
-    }
+        p.version = version

@@ -162,7 +162,10 @@ def import_file(
     context = IngestContext(scope=None, default_source=options.default_source, mode=options.mode)
     if options.default_unit:
         context.default_unit_id = _unit_id(database_url, options.default_unit)
-    enrich_later = _pooled(pool) if pool is not None else None
+    enrich_later = None
+    if pool is not None:
+        enrich_later = _pooled(pool)
+        context.taxonomy_version = _taxonomy_version(database_url)
     in_flight: _Batch | None = None
     for batch in _batches(read_rows(path, fmt, options.encoding), options.batch_size):
         items, lines = [], []
@@ -238,6 +241,13 @@ def _batches(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
             batch = []
     if batch:
         yield batch
+
+
+def _taxonomy_version(database_url: str) -> int:
+    from cxloop.signals.feedback_taxonomy import taxonomy_version
+
+    with session_scope(database_url) as session:
+        return taxonomy_version(session=session)
 
 
 def _unit_id(database_url: str, code: str) -> int:

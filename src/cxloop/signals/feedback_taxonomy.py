@@ -25,6 +25,7 @@ from cxloop.insight.text import (
     get_analyzer,
     load_taxonomy,
 )
+from cxloop.signals.feedback_write import insert_ignoring
 from cxloop.store.base import utcnow
 from cxloop.store.models.feedback import TaxonomyState, ThemeDefinition
 
@@ -66,26 +67,36 @@ class ThemePublic(BaseModel):
 
 
 def ensure_seeded(session: Session) -> TaxonomyState:
-    """The taxonomy state row, creating it and the default themes when missing."""
+    """The taxonomy state row, creating it and the default themes when missing.
+
+    Two requests may both find it missing: the one whose state row (id 1) goes in seeds,
+    the other's insert does nothing (PostgreSQL waits for the first to commit; SQLite
+    writers take turns), so neither fails on a unique key.
+    """
     state = session.scalar(select(TaxonomyState).order_by(TaxonomyState.id).limit(1))
     if state is not None:
         return state
-    for theme in default_taxonomy().themes:
-        session.add(
-            ThemeDefinition(
-                key=theme.id,
-                name_en=theme.name["en"],
-                name_ja=theme.name["ja"],
-                parent_key=theme.parent,
-                description=theme.description,
-                terms={k: list(v) for k, v in theme.terms.items()},
-                phrases={k: list(v) for k, v in theme.phrases.items()},
-                origin="default",
-            )
-        )
-    state = TaxonomyState(version=1)
-    session.add(state)
-    session.flush()
+    claim = insert_ignoring(session, TaxonomyState.__table__).values(  # type: ignore[arg-type]
+        id=1, version=1, updated_at=utcnow()
+    )
+    if session.execute(claim.returning(TaxonomyState.id)).first() is not None:
+        themes = [
+            {
+                "key": theme.id,
+                "name_en": theme.name["en"],
+                "name_ja": theme.name["ja"],
+                "parent_key": theme.parent,
+                "description": theme.description,
+                "terms": {k: list(v) for k, v in theme.terms.items()},
+                "phrases": {k: list(v) for k, v in theme.phrases.items()},
+                "origin": "default",
+                "updated_at": utcnow(),
+            }
+            for theme in default_taxonomy().themes
+        ]
+        session.execute(insert_ignoring(session, ThemeDefinition.__table__), themes)  # type: ignore[arg-type]
+    state = session.scalar(select(TaxonomyState).order_by(TaxonomyState.id).limit(1))
+    assert state is not None
     return state
 
 
