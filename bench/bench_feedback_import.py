@@ -1,11 +1,13 @@
 """Benchmark: `cxloop import feedback` of a large generated CSV (rows/s and peak memory).
 
 Run: .venv/bin/python bench/bench_feedback_import.py [--rows N] [--workers W] [--keep DIR]
+     [--no-reimport]
 
 Generates a bilingual CSV (75 % Japanese, one to three sentences, a pool of 50,000
 customers, 8 stores), then runs the real command line in a child process on a fresh
 SQLite database, sampling the resident memory of the whole process tree (the importer
-and its analysis workers) every 0.2 s. A second run on the same file measures the
+and its analysis workers) every 0.2 s, and the machine's load average with it (wall time
+on a shared machine means little without it). A second run on the same file measures the
 idempotent re-import (everything reported as a duplicate).
 """
 
@@ -92,7 +94,7 @@ def _tree_memory(pid: int) -> tuple[int, int]:
 
 def run_import(
     env: dict[str, str], csv_path: Path, workers: int
-) -> tuple[float, float, tuple[int, int], str]:
+) -> tuple[float, float, tuple[int, int], tuple[float, float], str]:
     args = [
         sys.executable,
         "-m",
@@ -120,6 +122,7 @@ def run_import(
         "1000",
     ]
     peak = [0, 0]
+    loads: list[float] = []
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -129,6 +132,7 @@ def run_import(
         while not done.is_set():
             rss, pss = _tree_memory(proc.pid)
             peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
+            loads.append(os.getloadavg()[0])
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -141,7 +145,9 @@ def run_import(
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(out.decode(errors="replace")[-2000:])
-    return elapsed, cpu, (peak[0], peak[1]), out.decode(errors="replace").strip().splitlines()[-1]
+    load = (sum(loads) / len(loads), max(loads)) if loads else (0.0, 0.0)
+    summary = out.decode(errors="replace").strip().splitlines()[-1]
+    return elapsed, cpu, (peak[0], peak[1]), load, summary
 
 
 def prepare_db(url: str) -> None:
@@ -168,6 +174,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", type=Path, default=None)
+    parser.add_argument("--no-reimport", action="store_true", help="Skip the second run.")
     opts = parser.parse_args()
     base = opts.keep or Path(tempfile.mkdtemp(prefix="cxloop-bench-"))
     base.mkdir(parents=True, exist_ok=True)
@@ -181,14 +188,17 @@ def main() -> None:
     url = f"sqlite:///{base / 'bench.db'}"
     prepare_db(url)
     env = {**os.environ, "CXLOOP_DATABASE_URL": url, "CXLOOP_DATA_DIR": str(base)}
-    for label in ("first import", "re-import (all duplicates)"):
-        elapsed, cpu, peak, summary = run_import(env, csv_path, opts.workers)
+    labels = ["first import"] + ([] if opts.no_reimport else ["re-import (all duplicates)"])
+    for label in labels:
+        elapsed, cpu, peak, load, summary = run_import(env, csv_path, opts.workers)
         sys.stdout.write(
             f"{label}: {elapsed:.1f} s wall, {opts.rows / elapsed:,.0f} rows/s; "
             f"{cpu:.1f} CPU-s ({opts.rows / cpu:,.0f} rows per CPU-second); "
             f"peak memory of the process tree: PSS {peak[1] / 2**20:,.0f} MiB, "
-            f"RSS {peak[0] / 2**20:,.0f} MiB\n  {summary}\n"
+            f"RSS {peak[0] / 2**20:,.0f} MiB; load average {load[0]:.1f} (max {load[1]:.1f})"
+            f"\n  {summary}\n"
         )
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
