@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +14,8 @@ from cxloop.engage.cx_stats import Moments
 from cxloop.engage.scorecard_tasks import refresh_cx_rollups
 from cxloop.jobs import JobContext
 from cxloop.store.base import utcnow
-from cxloop.store.models.metrics import CxPeriodRollup
+from cxloop.store.models import surveys
+from cxloop.store.models.metrics import CxPeriodRollup, CxRollup
 from tests.conftest import Org
 from tests.engage.factories import add_rollup, build_periods
 from tests.engage.test_cx_wiring import _responses
@@ -80,3 +81,34 @@ def test_job_folds_new_answers_within_its_window_and_backfill_refreshes_a_range(
     cx_metrics.refresh_rollups(session=session, since=old, until=old + timedelta(days=1))
     assert _one(session, org, "acme", "month", old_month) == Moments(2, 1, 1, 11.0, 85.0)
     assert _one(session, org, "acme", "month", month) == Moments(3, 2, 1, 23.0, 209.0)
+
+
+def test_days_are_each_units_own_calendar_days(session: Session, org: Org) -> None:
+    late = datetime(2025, 3, 2, 20, 0, tzinfo=UTC)  # Monday 05:00 in Tokyo, Sunday in UTC
+    org.unit("store_c").timezone = "UTC"
+    _responses(session, org, "store_a", [10, 9], day=late.date())  # Asia/Tokyo
+    _responses(session, org, "store_c", [0], day=late.date())
+    for r in session.scalars(select(surveys.SurveyResponse)):
+        r.completed_at = late
+    session.flush()
+    cx_metrics.refresh_rollups(
+        session=session, since=date(2025, 3, 1), until=date(2025, 3, 5), metrics=["nps"]
+    )
+    days = {
+        (unit, day): n
+        for unit, day, n in session.execute(
+            select(CxRollup.org_unit_id, CxRollup.day, CxRollup.n).where(CxRollup.dim == "")
+        )
+    }
+    assert days == {
+        (org.unit("store_a").id, date(2025, 3, 3)): 2,
+        (org.unit("store_c").id, date(2025, 3, 2)): 1,
+    }
+    # So Tokyo's answers open the week of 3 March, the UTC store's close the week before.
+    assert _one(session, org, "acme", "week", date(2025, 3, 3)) == Moments(2, 2, 0, 19.0, 181.0)
+    assert _one(session, org, "acme", "week", date(2025, 2, 24)) == Moments(1, 0, 1, 0.0, 0.0)
+    # A refresh of one day leaves the neighbouring local days alone.
+    cx_metrics.refresh_rollups(
+        session=session, since=date(2025, 3, 2), until=date(2025, 3, 3), metrics=["nps"]
+    )
+    assert len(session.scalars(select(CxRollup.id).where(CxRollup.dim == "")).all()) == 2

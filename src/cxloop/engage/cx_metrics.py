@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Date, and_, case, cast, delete, func, insert, inspect, literal, select
 from sqlalchemy.orm import Session
@@ -22,16 +24,38 @@ from cxloop.engage.cx_stats import Moments, estimate
 from cxloop.insight.scores import Estimate
 from cxloop.store.models.customers import Customer
 from cxloop.store.models.metrics import CxRollup
+from cxloop.store.models.org import OrgUnit
 from cxloop.store.scope import Scope
 
 SEGMENT_DIMS = ("customer_type", "tier", "region", "industry")
+_MARGIN = timedelta(hours=14)
 GROUPS = ("total", "day", "unit", "segment")
 
 
-def _day(session: Session, column: Any) -> Any:
+def _local_day(session: Session, column: Any, zone: Any) -> Any:
+    """The calendar day of the UTC instant ``column`` in the time zone ``zone`` (a unit's)."""
     if session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone("UTC", column), Date)
-    return func.date(column)
+        return cast(func.timezone(zone, column), Date)
+    # SQLite has no time-zone database: a deterministic Python function does the conversion.
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    raw.create_function("cx_local_day", 2, _sqlite_local_day, deterministic=True)
+    return func.cx_local_day(column, zone)
+
+
+def _sqlite_local_day(stamp: str | None, zone: str | None) -> str | None:
+    if stamp is None:
+        return None
+    at = datetime.fromisoformat(stamp).replace(tzinfo=UTC)
+    return at.astimezone(_zone(zone or "UTC")).date().isoformat()
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def _aggregates(src: CxSource, value: Any) -> list[Any]:
@@ -52,8 +76,10 @@ def refresh_rollups(
     """Recompute rollups of days ``since`` ≤ day < ``until``, then the week / month / quarter
     totals holding them; returns day rows written per figure."""
     chosen = [source(m) for m in metrics] if metrics is not None else available()
-    start = datetime.combine(since, time(), tzinfo=UTC)
-    end = datetime.combine(until, time(), tzinfo=UTC)
+    # Days are the units' own calendar days: read a margin of raw rows on both sides (no
+    # zone is more than 14 hours from UTC) and keep the rows whose local day is in range.
+    start = datetime.combine(since, time(), tzinfo=UTC) - _MARGIN
+    end = datetime.combine(until, time(), tzinfo=UTC) + _MARGIN
     written: dict[str, int] = {}
     for src in chosen:
         stmt = src.rows(start, end)
@@ -65,18 +91,27 @@ def refresh_rollups(
             )
         )
         sub = stmt.subquery()
-        day = _day(session, sub.c.at).label("day")
+        day = _local_day(session, sub.c.at, OrgUnit.timezone).label("day")
         aggs = _aggregates(src, sub.c.value)
         rows: list[dict[str, Any]] = []
-        base = select(sub.c.unit_id, day, *aggs).group_by(sub.c.unit_id, day)
+        in_range = [day >= since.isoformat(), day < until.isoformat()]
+        if session.get_bind().dialect.name == "postgresql":
+            in_range = [day >= since, day < until]
+        base = (
+            select(sub.c.unit_id, day, *aggs)
+            .join(OrgUnit, OrgUnit.id == sub.c.unit_id)
+            .where(*in_range)
+            .group_by(sub.c.unit_id, day)
+        )
         for unit_id, d, n, a, b, s, ss in session.execute(base):
             rows.append(_row(src.name, unit_id, d, "", "", n, a, b, s, ss))
         for dim in SEGMENT_DIMS:
             col = getattr(Customer, dim)
             seg = (
                 select(sub.c.unit_id, day, col, *aggs)
+                .join(OrgUnit, OrgUnit.id == sub.c.unit_id)
                 .join(Customer, Customer.id == sub.c.customer_id)
-                .where(col.is_not(None))
+                .where(col.is_not(None), *in_range)
                 .group_by(sub.c.unit_id, day, col)
             )
             for unit_id, d, value, n, a, b, s, ss in session.execute(seg):
