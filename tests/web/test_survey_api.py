@@ -35,15 +35,20 @@ def test_create_survey_and_edit_creates_versions_once_live(client: TestClient, o
     assert survey["status"] == "draft" and survey["public_url"] is None
     sid = survey["id"]
     changed = {**DEFINITION, "questions": DEFINITION["questions"][:3]}
-    # A draft nobody answered is edited in place.
+    # Every edit is a new version; versions never change once written.
     v = client.put(f"/api/v1/surveys/{sid}/definition", json=changed, headers=h).json()
-    assert v["number"] == 1 and len(v["definition"]["questions"]) == 3
+    assert v["number"] == 2 and len(v["definition"]["questions"]) == 3
     client.patch(f"/api/v1/surveys/{sid}", json={"status": "live"}, headers=h)
-    v2 = client.put(f"/api/v1/surveys/{sid}/definition", json=DEFINITION, headers=h).json()
-    assert v2["number"] == 2
+    v3 = client.put(f"/api/v1/surveys/{sid}/definition", json=DEFINITION, headers=h).json()
+    assert v3["number"] == 3
     versions = client.get(f"/api/v1/surveys/{sid}/versions").json()
-    assert [(x["number"], len(x["definition"]["questions"])) for x in versions] == [(1, 3), (2, 8)]
-    assert client.get(f"/api/v1/surveys/{sid}").json()["current_version_id"] == v2["id"]
+    assert [(x["number"], len(x["definition"]["questions"])) for x in versions] == [
+        (1, 8),
+        (2, 3),
+        (3, 8),
+    ]
+    assert client.get(f"/api/v1/surveys/{sid}").json()["current_version_id"] == v3["id"]
+    assert client.get(f"/api/v1/surveys/{sid}/versions/2").json()["id"] == v["id"]
 
 
 def test_survey_validation_errors_name_the_field(client: TestClient, org: Org):

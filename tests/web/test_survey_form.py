@@ -112,8 +112,16 @@ def test_submit_then_resubmit_keeps_the_first_answer(client, session, org, setti
     assert response.touchpoint == "checkout" and response.program_id == inv.program_id
     session.refresh(inv)
     assert inv.responded_on is not None
-    # The comment became a feedback record (source survey_comment) with sentiment.
+    # The comment becomes a feedback record (source survey_comment) with sentiment,
+    # by the job, not in the request.
+    from cxloop.jobs import JobContext
+    from cxloop.signals.survey_tasks import survey_comments_to_feedback
     from cxloop.store.models.feedback import Feedback
+
+    assert response.comment_pending is True and response.feedback_ids == []
+    assert survey_comments_to_feedback(JobContext(settings)) == 1
+    assert survey_comments_to_feedback(JobContext(settings)) == 0
+    session.refresh(response)
 
     (fb,) = session.scalars(select(Feedback)).all()
     assert response.feedback_ids == [str(fb.id)]

@@ -25,7 +25,6 @@ from sqlalchemy import select
 from cxloop.demo import DemoContext
 from cxloop.demo.survey_texts import COMMENTS, DEFINITIONS
 from cxloop.signals.contact_policy import Invitation, SentInvitation, decide
-from cxloop.signals.feedback import IngestContext, ingest
 from cxloop.signals.survey_definitions import SurveyDefinition
 from cxloop.signals.survey_invitations import customer_facts
 from cxloop.signals.survey_logic import extract
@@ -37,6 +36,7 @@ from cxloop.signals.survey_programs import (
     create_program,
     create_sensitivity_rule,
 )
+from cxloop.signals.survey_responses import comments_to_feedback
 from cxloop.signals.survey_waves import run_relationship_wave
 from cxloop.signals.surveys import SurveyCreate, create_survey
 from cxloop.store.models.customers import Customer
@@ -490,34 +490,9 @@ def _web_widget(ctx, survey, responses) -> None:
 
 
 def _comments_to_feedback(ctx, surveys, responses) -> None:
-    key_of = {s.id: k for k, s in surveys.items()}
-    email_of = {
-        c.id: next(i.value for i in c.identities if i.kind == "email") for c in ctx.customers
-    }
-    todo = [r for rs in responses.values() for r in rs if r.comment]
-    items = []
-    for r in todo:
-        item: dict[str, Any] = {
-            "source": "survey_comment",
-            "text": r.comment,
-            "external_id": f"survey-response-{r.id}",
-            "occurred_at": r.completed_at,
-            "language": r.language or None,
-            "org_unit_id": r.org_unit_id,
-            "touchpoint": r.touchpoint,
-            "channel": "survey",
-            "attributes": {"survey": key_of[r.survey_id], "response_id": r.id},
-        }
-        if r.nps is not None or r.csat is not None:
-            item["rating"], item["rating_scale"] = (
-                (float(r.nps), 10) if r.nps is not None else (float(r.csat), 5)
-            )
-        if r.customer_id in email_of:
-            item["customer"] = {"email": email_of[r.customer_id]}
-        items.append(item)
-    context = IngestContext(scope=None)
-    for start in range(0, len(items), 500):
-        results = ingest(session=ctx.session, items=items[start : start + 500], context=context)
-        for r, res in zip(todo[start : start + 500], results, strict=True):
-            if res.id is not None:
-                r.feedback_ids = [str(res.id)]
+    for rs in responses.values():
+        for r in rs:
+            r.comment_pending = bool(r.comment)
+    ctx.session.flush()
+    while comments_to_feedback(session=ctx.session):
+        pass

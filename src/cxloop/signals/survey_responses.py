@@ -86,7 +86,7 @@ def open_invitation(
     assert version is not None
     lang = language or (response.language if response and response.language else inv.language)
     state = _survey_state(survey, now)
-    if has_completed(session, inv):
+    if inv.responded_on is not None or (response is not None and response.status == "complete"):
         state = "used"
     elif state == "open" and (
         inv.status not in ("sent", "sending", "scheduled")
@@ -144,7 +144,6 @@ def _new_response(session: Session, form: Form, *, channel: str, nonce: str | No
         started_at=now,
     )
     session.add(response)
-    session.flush()
     form.response = response
     return response
 
@@ -161,7 +160,9 @@ def save_answers(
 ) -> Form:
     """Validate and store ``given`` answers; with ``complete`` check required and submit.
 
-    Raises ``AnswerError`` naming the question. Only an open form takes answers.
+    Raises ``AnswerError`` naming the question. Only an open form takes answers. The
+    comment of a completed response goes to the feedback pipeline afterwards, as a job
+    (``survey_comment_to_feedback``): sentiment analysis has no place in the request.
     """
     if form.state != "open":
         raise AnswerError("survey", f"this survey link is {form.state}")
@@ -184,10 +185,10 @@ def save_answers(
         response.nps, response.csat, response.ces = found.nps, found.csat, found.ces
         response.comment = found.comment
         response.status, response.completed_at = "complete", now
+        response.comment_pending = bool(found.comment) and form.survey.kind != "pulse"
         if form.invitation is not None:
             form.invitation.responded_on = now.date()
         form.state = "used"
-        comments_to_feedback(session=session, response=response)
     session.flush()
     return form
 
@@ -227,18 +228,7 @@ def _save_anonymous_pulse(session: Session, form: Form, complete: bool, now: dat
     session.flush()
 
 
-def comments_to_feedback(*, session: Session, response: SurveyResponse) -> list[str]:
-    """Hand the response's comment to the feedback pipeline (source ``survey_comment``),
-    where it gets sentiment and themes. Idempotent: the external id is the response id.
-
-    Pulse comments never go there: feedback records are read one by one, which would
-    undo the anonymity threshold.
-    """
-    survey = session.get(Survey, response.survey_id)
-    if not response.comment or survey is None or survey.kind == "pulse":
-        return []
-    from cxloop.signals.feedback import IngestContext, ingest
-
+def _feedback_item(session: Session, response: SurveyResponse, survey_key: str) -> dict[str, Any]:
     item: dict[str, Any] = {
         "source": "survey_comment",
         "text": response.comment,
@@ -248,7 +238,7 @@ def comments_to_feedback(*, session: Session, response: SurveyResponse) -> list[
         "org_unit_id": response.org_unit_id,
         "touchpoint": (response.touchpoint or "")[:64] or None,
         "channel": "survey",
-        "attributes": {"survey": survey.key, "response_id": response.id},
+        "attributes": {"survey": survey_key, "response_id": response.id},
     }
     rating = next(
         ((v, scale) for v, scale in ((response.nps, 10), (response.csat, 5)) if v is not None),
@@ -264,8 +254,38 @@ def comments_to_feedback(*, session: Session, response: SurveyResponse) -> list[
         )
         if identity is not None:
             item["customer"] = {identity.kind: identity.value}
-    (result,) = ingest(session=session, items=[item], context=IngestContext(scope=None))
-    if result.id is None:
-        return []
-    response.feedback_ids = [str(result.id)]
-    return response.feedback_ids
+    return item
+
+
+def comments_to_feedback(*, session: Session, limit: int = 500) -> int:
+    """Hand pending survey comments to the feedback pipeline (source ``survey_comment``),
+    where they get sentiment and themes; returns how many were handed over.
+
+    Runs as a job, in batches (analysis is batched too), never in the answering request.
+    Idempotent: the feedback external id is the response id. Pulse comments never go
+    there: feedback records are read one by one, which would undo the anonymity threshold.
+    """
+    from cxloop.signals.feedback import IngestContext, ingest
+
+    rows = session.execute(
+        select(SurveyResponse, Survey.key, Survey.kind)
+        .join(Survey, Survey.id == SurveyResponse.survey_id)
+        .where(SurveyResponse.comment_pending.is_(True))
+        .order_by(SurveyResponse.id)
+        .limit(limit)
+    ).all()
+    todo = []
+    for response, key, kind in rows:
+        response.comment_pending = False
+        if kind != "pulse" and response.comment:
+            todo.append((response, _feedback_item(session, response, key)))
+    if not todo:
+        session.flush()
+        return 0
+    results = ingest(
+        session=session, items=[item for _, item in todo], context=IngestContext(scope=None)
+    )
+    for (response, _), result in zip(todo, results, strict=True):
+        response.feedback_ids = [str(result.id)] if result.id is not None else []
+    session.flush()
+    return sum(1 for r in results if r.id is not None)

@@ -22,6 +22,20 @@ def send_survey_invitation(ctx: JobContext, invitation_id: int) -> str:
 
 
 @periodic(minute="*")
+def survey_comments_to_feedback(ctx: JobContext) -> int:
+    """Turn new survey comments into feedback records (sentiment, themes), in batches."""
+    from cxloop.signals.survey_responses import comments_to_feedback
+
+    total = 0
+    while True:
+        with ctx.session() as s:
+            done = comments_to_feedback(session=s)
+        total += done
+        if done == 0:
+            return total
+
+
+@periodic(minute="*")
 def dispatch_survey_invitations(ctx: JobContext) -> dict[str, int]:
     """Apply the contact policy to due invitations and send those that may go out.
 

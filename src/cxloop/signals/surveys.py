@@ -6,8 +6,7 @@ Responses point at the version they answered, so old answers keep their question
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, false, func, literal, or_, select
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 from cxloop.security import new_token
 from cxloop.signals.survey_definitions import LocalText, SurveyDefinition, parse_definition
 from cxloop.store.models.org import OrgUnit
-from cxloop.store.models.surveys import Survey, SurveyResponse, SurveyVersion
+from cxloop.store.models.surveys import Survey, SurveyVersion
 from cxloop.store.scope import Scope
 
 _KEY = r"^[a-z0-9][a-z0-9_-]{1,63}$"
@@ -98,15 +97,11 @@ def _new_version(
 def set_definition(
     *, session: Session, survey: Survey, definition: SurveyDefinition
 ) -> SurveyVersion:
-    """Replace the questions: in place while nobody answered, else as a new version."""
+    """Replace the questions with a new version; responses keep the version they answered.
+
+    Versions are never edited in place, so a parsed version can be cached by its id.
+    """
     current = session.get(SurveyVersion, survey.current_version_id)
-    answered = session.scalar(
-        select(func.count()).where(SurveyResponse.version_id == survey.current_version_id)
-    )
-    if current is not None and not answered and survey.status == "draft":
-        current.definition = definition.model_dump(mode="json", exclude_none=True)
-        session.flush()
-        return current
     number = (current.number if current else 0) + 1
     return _new_version(session, survey, definition, number)
 
@@ -116,21 +111,19 @@ def versions(*, session: Session, survey: Survey) -> list[SurveyVersion]:
     return list(session.scalars(stmt.order_by(SurveyVersion.number)).all())
 
 
+_PARSED: dict[tuple[int, int, datetime], SurveyDefinition] = {}
+
+
 def version_definition(version: SurveyVersion) -> SurveyDefinition:
-    return _parsed(version.id, _freeze(version.definition))
-
-
-@lru_cache(maxsize=256)
-def _parsed(_version_id: int, frozen: str) -> SurveyDefinition:
-    import json
-
-    return parse_definition(json.loads(frozen))
-
-
-def _freeze(definition: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(definition, sort_keys=True)
+    """The parsed definition of an (immutable) version, cached per process."""
+    # The creation time is in the key: a database rebuilt from scratch reuses ids.
+    key = (version.id, version.survey_id, version.created_at)
+    found = _PARSED.get(key)
+    if found is None:
+        if len(_PARSED) > 2048:
+            _PARSED.clear()
+        found = _PARSED[key] = parse_definition(version.definition)
+    return found
 
 
 def current_version(*, session: Session, survey: Survey) -> SurveyVersion:

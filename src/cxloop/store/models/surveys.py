@@ -159,6 +159,8 @@ class SurveyResponse(Base):
     ces: Mapped[int | None]
     comment: Mapped[str | None] = mapped_column(Text)
     feedback_ids: Mapped[list[str]] = mapped_column(default=list)
+    # Set on submission when there is a comment; a job hands it to the feedback pipeline.
+    comment_pending: Mapped[bool] = mapped_column(default=False, index=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(index=True)
 

@@ -12,12 +12,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, TimestampSigner
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from cxloop.config import Settings
 from cxloop.security import new_token
@@ -63,10 +64,7 @@ _per_link = _RateLimit(60)
 _per_visitor = _RateLimit(120)
 
 
-def _guard(request: Request, key: str, limiter: _RateLimit = _per_link) -> None:
-    declared = request.headers.get("content-length", "0")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-        raise ApiError(413, "the form is too large")
+def _guard(key: str, limiter: _RateLimit = _per_link) -> None:
     if not limiter.allow(key):
         raise ApiError(429, "too many requests; please wait a minute")
 
@@ -98,8 +96,19 @@ def _lang(request: Request, fallback: str) -> str:
     return fallback if fallback in LANGUAGES else negotiate(request.headers.get("accept-language"))
 
 
-async def _answers_from(request: Request, form: Form) -> tuple[dict[str, Any], str | None]:
-    data = await request.form()
+async def _posted_form(request: Request) -> FormData:
+    """The posted form, parsed on the event loop; handlers then run in the thread pool
+    so that a database wait never blocks the loop (and the commits of other requests)."""
+    declared = request.headers.get("content-length", "0")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise ApiError(413, "the form is too large")
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_posted_form)]
+
+
+def _answers_from(data: FormData, form: Form) -> tuple[dict[str, Any], str | None]:
     given: dict[str, Any] = {}
     for q in form.definition.questions:
         values = [v for v in data.getlist(f"q_{q.id}") if isinstance(v, str)]
@@ -221,23 +230,31 @@ def personal_form(
 
 
 @router.post("/s/{token}/answer")
-async def personal_answer(
-    token: str, request: Request, session: SessionDep, settings: SettingsDep
+def personal_answer(
+    token: str,
+    request: Request,
+    data: PostedForm,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     """Save the answers in this request (one question, from the form's script)."""
-    _guard(request, f"t:{token}")
+    _guard(f"t:{token}")
     form = _personal(session, settings, token, request)
-    return await _save_one(request, session, settings, form, ref=f"i{_inv_id(form)}")
+    return _save_one(request, data, session, settings, form, ref=f"i{_inv_id(form)}")
 
 
 @router.post("/s/{token}")
-async def personal_submit(
-    token: str, request: Request, session: SessionDep, settings: SettingsDep
+def personal_submit(
+    token: str,
+    request: Request,
+    data: PostedForm,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
-    _guard(request, f"t:{token}")
+    _guard(f"t:{token}")
     form = _personal(session, settings, token, request)
-    return await _submit(
-        request, session, settings, form, ref=f"i{_inv_id(form)}", base=f"/s/{token}"
+    return _submit(
+        request, data, session, settings, form, ref=f"i{_inv_id(form)}", base=f"/s/{token}"
     )
 
 
@@ -245,10 +262,16 @@ def _inv_id(form: Form) -> int:
     return form.invitation.id if form.invitation else 0
 
 
-async def _save_one(
-    request: Request, session: Session, settings: Settings, form: Form, *, ref: str
+def _save_one(
+    request: Request,
+    data: FormData,
+    session: Session,
+    settings: Settings,
+    form: Form,
+    *,
+    ref: str,
 ) -> Response:
-    given, key = await _answers_from(request, form)
+    given, key = _answers_from(data, form)
     nonce = _check_form_key(settings, key, ref)
     asked = request.query_params.get("q")
     if asked:
@@ -270,8 +293,9 @@ async def _save_one(
     return JSONResponse({"saved": sorted(given), "visible": visible})
 
 
-async def _submit(
+def _submit(
     request: Request,
+    data: FormData,
     session: Session,
     settings: Settings,
     form: Form,
@@ -280,7 +304,7 @@ async def _submit(
     base: str,
     widget: bool = False,
 ) -> Response:
-    given, key = await _answers_from(request, form)
+    given, key = _answers_from(data, form)
     nonce = _check_form_key(settings, key, ref)
     if form.state != "open":
         # A second submission never replaces the first: say so, change nothing.
@@ -347,12 +371,15 @@ def unsubscribe_form(
 
 
 @router.post("/s/{token}/unsubscribe")
-async def unsubscribe_confirm(
-    token: str, request: Request, session: SessionDep, settings: SettingsDep
+def unsubscribe_confirm(
+    token: str,
+    request: Request,
+    data: PostedForm,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
-    _guard(request, f"t:{token}")
+    _guard(f"t:{token}")
     form = _personal(session, settings, token, request)
-    data = await request.form()
     key = data.get("form_key")
     _check_form_key(settings, key if isinstance(key, str) else None, f"u{_inv_id(form)}")
     assert form.invitation is not None
@@ -411,39 +438,49 @@ def widget_form(
     return _public_get(request, session, settings, public_token, widget=True)
 
 
-async def _public_nonce(request: Request, settings: Settings, survey_id: int) -> str:
-    data = await request.form()
+def _public_nonce(data: FormData, settings: Settings, survey_id: int) -> str:
     key = data.get("form_key")
     return _check_form_key(settings, key if isinstance(key, str) else None, f"p{survey_id}")
 
 
 @router.post("/s/{kind}/{public_token}/answer")
-async def public_answer(
-    kind: str, public_token: str, request: Request, session: SessionDep, settings: SettingsDep
+def public_answer(
+    kind: str,
+    public_token: str,
+    request: Request,
+    data: PostedForm,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     if kind not in ("p", "w"):
         raise ApiError(404, "not found")
     ip = request.client.host if request.client else "?"
-    _guard(request, f"p:{public_token}:{ip}", _per_visitor)
+    _guard(f"p:{public_token}:{ip}", _per_visitor)
     survey = _public_survey(session, public_token)
-    nonce = await _public_nonce(request, settings, survey.id)
+    nonce = _public_nonce(data, settings, survey.id)
     form = _public_form(request, session, public_token, nonce)
-    return await _save_one(request, session, settings, form, ref=f"p{survey.id}")
+    return _save_one(request, data, session, settings, form, ref=f"p{survey.id}")
 
 
 @router.post("/s/{kind}/{public_token}")
-async def public_submit(
-    kind: str, public_token: str, request: Request, session: SessionDep, settings: SettingsDep
+def public_submit(
+    kind: str,
+    public_token: str,
+    request: Request,
+    data: PostedForm,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     if kind not in ("p", "w"):
         raise ApiError(404, "not found")
     ip = request.client.host if request.client else "?"
-    _guard(request, f"p:{public_token}:{ip}", _per_visitor)
+    _guard(f"p:{public_token}:{ip}", _per_visitor)
     survey = _public_survey(session, public_token)
-    nonce = await _public_nonce(request, settings, survey.id)
+    nonce = _public_nonce(data, settings, survey.id)
     form = _public_form(request, session, public_token, nonce)
-    return await _submit(
+    return _submit(
         request,
+        data,
         session,
         settings,
         form,

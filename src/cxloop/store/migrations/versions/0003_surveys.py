@@ -288,6 +288,7 @@ def upgrade() -> None:
         sa.Column("ces", sa.Integer(), nullable=True),
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("feedback_ids", sa.JSON(), nullable=False),
+        sa.Column("comment_pending", sa.Boolean(), nullable=False),
         sa.Column("started_at", cxloop.store.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("completed_at", cxloop.store.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
@@ -332,6 +333,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("survey_responses", schema=None) as batch_op:
         batch_op.create_index(
+            batch_op.f("ix_survey_responses_comment_pending"), ["comment_pending"], unique=False
+        )
+        batch_op.create_index(
             batch_op.f("ix_survey_responses_completed_at"), ["completed_at"], unique=False
         )
         batch_op.create_index(
@@ -351,6 +355,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_survey_responses_org_unit_id"))
         batch_op.drop_index(batch_op.f("ix_survey_responses_customer_id"))
         batch_op.drop_index(batch_op.f("ix_survey_responses_completed_at"))
+        batch_op.drop_index(batch_op.f("ix_survey_responses_comment_pending"))
 
     op.drop_table("survey_responses")
     with op.batch_alter_table("survey_invitations", schema=None) as batch_op:
