@@ -18,6 +18,7 @@ docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -117,7 +118,24 @@ def serve(url: str, port: int, data_dir: str) -> None:
     state = CollectorState(settings.resolved_database_url)
     state.limiter = RateLimiter(rate=1e9, burst=1e9)
     app.state.digital_collector = state
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    loop, http = server_flavour()
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                loop=loop, http=http)  # fmt: skip
+
+
+def server_flavour() -> tuple[str, str]:
+    """uvloop and httptools (uvicorn[standard]) when installed, else asyncio and h11."""
+    import importlib.util
+
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return loop, http
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -181,12 +199,14 @@ def load_test(url: str, seconds: int, connections: int, tmp: Path) -> dict[str, 
         subprocess.run([*warm, f"http://127.0.0.1:{port}", "--", str(template)],
                        check=True, capture_output=True)  # fmt: skip
         cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script)]
+        cpu0, load0 = _cpu_seconds(server.pid), os.getloadavg()[0]
         out = subprocess.run(
             [*cmd, f"http://127.0.0.1:{port}", "--", str(template)],
             check=True,
             capture_output=True,
             text=True,
         ).stdout
+        cpu, load1 = _cpu_seconds(server.pid) - cpu0, os.getloadavg()[0]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -205,6 +225,9 @@ def load_test(url: str, seconds: int, connections: int, tmp: Path) -> dict[str, 
         "p50_ms": _ms(lat.get("50", "")),
         "p99_ms": _ms(lat.get("99", "")),
         "stored_batches": stored,
+        "server_cpu_s": cpu,
+        "events_per_cpu_s": (total - (int(non2xx.group(1)) if non2xx else 0)) * 50 / cpu,
+        "load": (load0, load1),
         "raw": out,
     }
 
@@ -276,6 +299,10 @@ def score_path(url: str, n: int) -> dict[str, Any]:
                 arrivals.append(Arrival(site, checked, received))
         for k in range(0, len(arrivals), 500):
             store_arrivals(session=session, arrivals=arrivals[k : k + 500])
+    # the job runs in a worker that holds nothing else: drop the generated events first
+    del arrivals, checked
+    gc.collect()
+    load0 = os.getloadavg()[0]
     start, cpu = time.perf_counter(), time.process_time()
     with session_scope(url) as session:
         closed = close_idle_sessions(session=session)
@@ -285,41 +312,83 @@ def score_path(url: str, n: int) -> dict[str, Any]:
         "events": events_total,
         "per_s": closed / wall,
         "per_cpu_s": closed / cpu,
+        "load": (load0, os.getloadavg()[0]),
+        **_parts(url),
     }
+
+
+def _parts(url: str) -> dict[str, float]:
+    """The same sessions read back and scored with no storing, timed apart (CPU)."""
+    from sqlalchemy import select
+
+    from cxloop.insight.digital import score_session
+    from cxloop.signals.digital_sessions import body_events
+    from cxloop.store.engine import session_scope
+    from cxloop.store.models.digital import DigitalBatch
+
+    with session_scope(url) as session:
+        rows = session.execute(
+            select(DigitalBatch.session_id, DigitalBatch.body).order_by(
+                DigitalBatch.session_id, DigitalBatch.id
+            )
+        ).all()
+    bodies: dict[int, list[str]] = {}
+    for session_id, body in rows:
+        bodies.setdefault(session_id, []).append(body)
+    del rows
+    parse = score = 0.0
+    for texts in bodies.values():
+        t0 = time.process_time()
+        events = [e for body in texts for e in body_events(body)]
+        t1 = time.process_time()
+        score_session(events)
+        score += time.process_time() - t1
+        parse += t1 - t0
+    n = len(bodies)
+    return {"score_only_per_cpu_s": n / score, "parse_only_per_cpu_s": n / parse}
 
 
 def report(res: dict[str, Any], score: dict[str, Any], args: argparse.Namespace) -> str:
     backend = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite (WAL)"
     lost = res["requests"] - res["non2xx"] - res["stored_batches"]
+    loop, http = server_flavour()
     return "\n".join(
         [
             SUB + f" ({backend})",
             "",
             "`bench/bench_collector.py` runs the app under uvicorn (one process, one event",
-            "loop, the group-commit writer thread) and drives `POST /collect` with `wrk`",
-            f"(1 thread, {args.connections} connections, {args.seconds} s after a 3 s warm-up)",
+            f"loop: `--loop {loop} --http {http}`; the group-commit writer thread) and drives",
+            f"`POST /collect` with `wrk` (1 thread, {args.connections} connections, "
+            f"{args.seconds} s after a 3 s warm-up)",
             "over loopback. Each request is a new 50-event batch (`text/plain`, ~5 KB,",
             "an allowed Origin, 2,000 rotating sessions); the per-client rate limit is",
             "lifted for the run. Scoring: generated sessions (2-6 pages, 30 % frustrated)",
-            "are stored, then `close_idle_sessions` reads each one's batches back, scores it",
-            "and stores its signals and page scores.",
+            "are stored, then `close_idle_sessions` reads their batches back, scores them",
+            "and stores their signals, page scores and figures, 500 sessions per round.",
             "",
             "| measure | result |",
             "|---|---|",
             f"| collector throughput | {res['rps']:,.0f} batches/s = "
-            f"**{res['events_per_s']:,.0f} events/s** |",
+            f"**{res['events_per_s']:,.0f} events/s** wall clock |",
+            f"| collector CPU | server process {res['server_cpu_s']:.1f} CPU-s for the run = "
+            f"**{res['events_per_cpu_s']:,.0f} events per CPU-second** |",
             f"| latency | p50 {res['p50_ms']:.1f} ms, p99 {res['p99_ms']:.1f} ms |",
             f"| answered 200 vs stored | {res['requests'] - res['non2xx']:,} answered, "
             f"{res['stored_batches']:,} stored (+ warm-up), {res['non2xx']} errors; "
             f"lost: {max(0, lost)} |",
             f"| close + score + store ({score['sessions']:,} sessions, "
-            f"{score['events']:,} events) | {score['per_s']:,.0f} sessions/s wall, "
-            f"{score['per_cpu_s']:,.0f} per CPU-second |",
+            f"{score['events']:,} events) | **{score['per_cpu_s']:,.0f} sessions per "
+            f"CPU-second**, {score['per_s']:,.0f}/s wall clock |",
+            f"| the same sessions: `score_session` alone / reading events alone "
+            f"| {score['score_only_per_cpu_s']:,.0f} / {score['parse_only_per_cpu_s']:,.0f} "
+            "sessions per CPU-second |",
             "",
             "Targets: >= 20,000 events/s in one process; >= 1,000 sessions/s scoring. "
             f"Machine: {os.cpu_count()}-core VM ({platform.processor() or platform.machine()}), "
             f"Python {platform.python_version()}, wrk on the same machine (it takes one of "
-            "the cores), other jobs running.",
+            "the cores), other jobs running: load average "
+            f"{res['load'][0]:.1f} / {res['load'][1]:.1f} at the start / end of the load test, "
+            f"{score['load'][0]:.1f} / {score['load'][1]:.1f} of the scoring run.",
             "Run: `.venv/bin/python bench/bench_collector.py [--database-url URL] [--write]`.",
             "",
         ]

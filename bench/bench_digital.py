@@ -5,7 +5,8 @@
 Scores generated sessions (typical: 2-6 pages, 70 % calm, 30 % acting out one to three
 frustrations; heavy: 12 pages) with score_session, validates tracker batches with
 parse_batch, and reports tracker.js raw and gzipped size. --write replaces the
-"## Digital body language" section of docs/benchmarks.md.
+"## Digital body language" section of docs/benchmarks.md up to its first "###"
+sub-section (bench_collector.py writes "### Collector").
 """
 
 from __future__ import annotations
@@ -169,7 +170,8 @@ def report(n: int) -> str:
 
 
 def write_section(text: str) -> None:
-    """Replace (or append) this benchmark's section, leaving the others alone."""
+    """Replace (or append) this benchmark's part of its section: the text from the heading
+    to the first ``###`` sub-section, which other benches (the collector's) write."""
     doc = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
     start = doc.find(HEADING + "\n")
     if start < 0:
@@ -177,7 +179,9 @@ def write_section(text: str) -> None:
     else:
         nxt = doc.find("\n## ", start + len(HEADING))
         end = len(doc) if nxt < 0 else nxt + 1
-        doc = doc[:start] + text + ("\n" if nxt >= 0 else "") + doc[end:]
+        sub = doc.find("\n### ", start + len(HEADING), end)
+        stop = end if sub < 0 else sub + 1
+        doc = doc[:start] + text + ("\n" if stop < len(doc) else "") + doc[stop:]
     DOC.write_text(doc)
 
 

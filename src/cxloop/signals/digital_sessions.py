@@ -57,10 +57,11 @@ def session_events(session: Session, session_id: int) -> list[Event]:
         .where(DigitalBatch.session_id == session_id)
         .order_by(DigitalBatch.id)
     )
-    return [e for body in rows for e in _events(body)]
+    return [e for body in rows for e in body_events(body)]
 
 
-def _events(body: str) -> list[Event]:
+def body_events(body: str) -> list[Event]:
+    """The events of one stored batch body, for scoring."""
     return events_from_stored(_loads(body)["events"])
 
 
@@ -167,7 +168,7 @@ def close_chunk(
     figures: list[dict[str, Any]] = []
     scored_at = utcnow()
     for row in rows:
-        evs = [e for body in bodies.get(row.id, ()) for e in _events(body)]
+        evs = [e for body in bodies.get(row.id, ()) for e in body_events(body)]
         if not evs:
             continue
         site = sites[row.site_id]
