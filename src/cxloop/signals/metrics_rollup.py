@@ -7,8 +7,8 @@ figure entered next to its stores' figures is never counted twice, and an unbala
 points are used, else the coarsest finer points (days inside a month); coarser points are
 never split. A period with no points anywhere below a unit has no row: a gap, not zero.
 
-The work happens in the database: per rollup period, one insert-select of the units' own
-values and one of the children's combined values per tree level, deepest first.
+The work happens in the database: per rollup period, one insert-select of every unit's own
+values, then one of the children's combined values per tree level, deepest first.
 """
 
 from __future__ import annotations
@@ -61,8 +61,10 @@ def refresh_metric_rollups(*, session: Session, cells: Iterable[tuple[int, str, 
                 MetricRollup.period_start.in_(buckets),
             )
         )
+        # Own values do not depend on the tree: one statement for every unit, then the
+        # units without their own, level by level from the bottom.
+        written += _own(session, rp, mids, buckets)
         for depth in levels:
-            written += _own(session, rp, depth, mids, buckets)
             written += _from_children(session, rp, depth, mids, buckets)
     return written
 
@@ -71,8 +73,8 @@ def _combined(value: Any) -> Any:
     return case((MetricDefinition.aggregation == "sum", func.sum(value)), else_=func.avg(value))
 
 
-def _own(session: Session, rp: str, depth: int, mids: list[int], buckets: list[date]) -> int:
-    """Units ``depth`` deep with points of their own: the coarsest kind in each bucket."""
+def _own(session: Session, rp: str, mids: list[int], buckets: list[date]) -> int:
+    """Units with points of their own: the coarsest kind in each bucket."""
     P = MetricPoint
     kinds = [k for k in PERIOD_KINDS if k == rp or is_finer(k, rp)]
     bucket = period_floor_sql(session, rp, P.period_start).label("ps")
@@ -85,10 +87,8 @@ def _own(session: Session, rp: str, depth: int, mids: list[int], buckets: list[d
             rank.label("k"),
             _combined(P.value).label("value"),
         )
-        .join(OrgUnit, OrgUnit.id == P.org_unit_id)
         .join(MetricDefinition, MetricDefinition.id == P.metric_id)
         .where(
-            unit_depth() == depth,
             P.metric_id.in_(mids),
             P.period.in_(kinds),
             P.period_start >= buckets[0],
