@@ -1,28 +1,38 @@
-"""Scorecard speed with 1,000,000 survey responses (as rollups) and 5,000,000 metric points.
+"""Scorecard speed with 1,000,000 survey responses and 5,000,000 metric points.
 
-    .venv/bin/python bench/bench_scorecard.py [--url postgresql://...] [--scale 1.0]
+    .venv/bin/python bench/bench_scorecard.py [--url postgresql://...] [--scale 1.0] [--pad 9]
 
 Builds a company of 10 regions x 100 stores, 40 monthly metrics over 125 months
-(40 x 1000 x 125 = 5,000,000 points), and the CX rollups that 1,000,000 responses over a
-year produce (per store, per day, plus the customer_type segment). Responses themselves are
-not stored: the scorecard only reads rollups, so the bench fills the rollup table directly
-with the same rows ``refresh_rollups`` would write. Then it times the scorecard (service
-call and the HTTP route in-process) for the company and for one store.
+(40 x 1000 x 125 = 5,000,000 points) and 1,000,000 survey responses over a year (NPS and
+CSAT, from 20,000 customers with a customer type and tier), all by bulk load (executemany
+in batches of 50,000 on SQLite, COPY on PostgreSQL). The rollups are then built by the real
+code: ``rebuild_all`` for the metric points and ``refresh_rollups`` (month by month, as
+``cxloop metrics rollup`` does) for the responses. Then it times the scorecard, via the
+service function and via the HTTP route in-process, for the company and for one store,
+and the 15-minute job (refresh of the last two days). ``--pad 9`` then adds nine copies of
+every row of the tables the scorecard reads (``metric_rollups``, ``cx_period_rollups``)
+under other metrics — those tables at 10x — and times the reads again.
+``--scale`` multiplies the number of stores and responses.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
 import time
-from datetime import date, timedelta
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import create_engine, func, insert, make_url, select, text
+from sqlalchemy.orm import Session
 
 from cxloop.config import load_settings
+from cxloop.engage.cx_metrics import refresh_rollups
 from cxloop.engage.hierarchy import get_unit
 from cxloop.engage.kpis import KpiCreate, create_kpi
 from cxloop.engage.scorecard import build_scorecard
@@ -31,11 +41,41 @@ from cxloop.signals.metrics import period_back
 from cxloop.signals.metrics_rollup import rebuild_all
 from cxloop.store.engine import get_engine, session_scope
 from cxloop.store.migrate import upgrade
-from cxloop.store.models.metrics import CxRollup, MetricDefinition, MetricPoint, MetricRollup
-from cxloop.store.org import create_unit
+from cxloop.store.models.customers import Customer
+from cxloop.store.models.metrics import (
+    CxPeriodRollup,
+    CxRollup,
+    MetricDefinition,
+    MetricPoint,
+    MetricRollup,
+)
+from cxloop.store.models.surveys import Survey, SurveyResponse, SurveyVersion
+from cxloop.store.org import create_unit, unit_by_code
 
 REGIONS, STORES, METRICS, MONTHS = 10, 100, 40, 125
-LAST = date(2025, 12, 1)
+RESPONSES, CUSTOMERS = 1_000_000, 20_000
+LAST = date(2025, 12, 1)  # the scorecard month
+YEAR_END = date(2026, 1, 1)
+_RESPONSE_COLS = (
+    "org_unit_id",
+    "survey_id",
+    "version_id",
+    "customer_id",
+    "channel",
+    "wave",
+    "language",
+    "status",
+    "answers",
+    "nps",
+    "csat",
+    "feedback_ids",
+    "started_at",
+    "completed_at",
+)
+
+
+def say(*parts: object) -> None:
+    print(*parts, flush=True)  # noqa: T201 - a benchmark reports on stdout
 
 
 def build(url: str, scale: float) -> None:
@@ -71,64 +111,19 @@ def build(url: str, scale: float) -> None:
         ids = [u.id for u in stores]
         t = time.perf_counter()
         rows = (
-            (d.id, uid, "month", m, rng.random() * 100, "bench")
+            (d.id, uid, "month", m, rng.random() * 100, "bench", datetime.now(UTC))
             for d in defs
             for uid in ids
             for m in months
         )
-        n = _bulk(
-            s,
-            "metric_points",
-            ("metric_id", "org_unit_id", "period", "period_start", "value", "source"),
-            rows,
-            url,
-        )
-        print(f"metric points: {n:,} in {time.perf_counter() - t:.0f} s")
+        cols = ("metric_id", "org_unit_id", "period", "period_start", "value", "source")
+        n = _bulk(s, MetricPoint, (*cols, "updated_at"), rows, url)
+        say(f"metric points: {n:,} loaded in {time.perf_counter() - t:.0f} s")
         t = time.perf_counter()
-        print(f"metric rollups: {rebuild_all(session=s):,} rows in {time.perf_counter() - t:.0f} s")
-        # CX rollups: 1,000,000 responses over 365 days across the stores.
-        t = time.perf_counter()
-        per_day = 1_000_000 * scale / (len(ids) * 365)
-        day0 = LAST + timedelta(days=31) - timedelta(days=365)
-        cx = []
-        responses = 0
-        for uid in ids:
-            for k in range(365):
-                nn = max(1, int(rng.expovariate(1 / per_day))) if per_day < 5 else int(per_day)
-                responses += nn
-                a = sum(rng.random() < 0.5 for _ in range(nn))
-                b = sum(rng.random() < 0.3 for _ in range(nn - a))
-                day = day0 + timedelta(days=k)
-                cx.append(("nps", uid, day, "", "", nn, a, b, 0.0, 0.0))
-                biz = nn // 4
-                cx.append(
-                    ("nps", uid, day, "customer_type", "business", biz, a // 4, b // 4, 0.0, 0.0)
-                )
-                cx.append(
-                    (
-                        "nps",
-                        uid,
-                        day,
-                        "customer_type",
-                        "consumer",
-                        nn - biz,
-                        a - a // 4,
-                        b - b // 4,
-                        0.0,
-                        0.0,
-                    )
-                )
-                cx.append(("csat", uid, day, "", "", nn, int(nn * 0.8), 0, 0.0, 0.0))
-        n = _bulk(
-            s,
-            "cx_rollups",
-            ("metric", "org_unit_id", "day", "dim", "dim_value", "n", "a", "b", "s", "ss"),
-            iter(cx),
-            url,
-        )
-        print(
-            f"cx rollups: {n:,} rows for {responses:,} responses in {time.perf_counter() - t:.0f} s"
-        )
+        written = rebuild_all(session=s)
+        took = time.perf_counter() - t
+        say(f"metric rollups (SQL rebuild_all): {written:,} rows in {took:.0f} s")
+        _responses(s, url, company.id, ids, int(RESPONSES * scale), rng)
         kpis = [("cx:nps", 30, 20), ("cx:csat", 0.8, 0.75)] + [
             (f"metric:m{i}", 50, 40) for i in range(4)
         ]
@@ -147,16 +142,76 @@ def build(url: str, scale: float) -> None:
                     )
                 ],
             )
-    if url.startswith("postgresql"):
-        with get_engine(url).connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
-    else:
-        with get_engine(url).begin() as conn:
-            conn.execute(text("ANALYZE"))
+    _analyze(url)
+    refresh_year(url)
 
 
-def _bulk(s, table: str, cols: tuple[str, ...], rows, url: str) -> int:
+def refresh_year(url: str) -> None:
+    """CX rollups of the whole year from the responses, as `cxloop metrics rollup` does."""
+    with session_scope(url) as s:
+        t = time.perf_counter()
+        got = 0
+        day = date(2025, 1, 1)
+        while day < YEAR_END:  # a month at a time
+            nxt = min(YEAR_END, day + timedelta(days=31))
+            got += sum(refresh_rollups(session=s, since=day, until=nxt).values())
+            day = nxt
+        took = time.perf_counter() - t
+        say(f"cx rollups (refresh_rollups, whole year): {got:,} day rows, {took:.0f} s")
+    _analyze(url)
+
+
+def _responses(s: Session, url: str, company_id: int, ids: list[int], n: int, rng: Any) -> None:
+    t = time.perf_counter()
+    survey = Survey(org_unit_id=company_id, key="bench", public_token="bench", status="live")
+    s.add(survey)
+    s.flush()
+    version = SurveyVersion(survey_id=survey.id, org_unit_id=company_id, number=1)
+    s.add(version)
+    s.flush()
+    custs = [
+        {
+            "org_unit_id": company_id,
+            "customer_type": "business" if rng.random() < 0.25 else "consumer",
+            "tier": rng.choice(("gold", "silver", "bronze")),
+        }
+        for _ in range(CUSTOMERS)
+    ]
+    s.execute(insert(Customer), custs)
+    first = s.scalar(select(func.min(Customer.id)))
+    assert first is not None
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    seconds = int((datetime(2026, 1, 1, tzinfo=UTC) - start).total_seconds())
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for _ in range(n):
+            at = start + timedelta(seconds=rng.randrange(seconds))
+            nps = min(10, max(0, int(rng.gauss(7.6, 2.2))))
+            csat = min(5, max(1, int(rng.gauss(4.0, 1.0))))
+            yield (
+                rng.choice(ids),
+                survey.id,
+                version.id,
+                first + rng.randrange(CUSTOMERS),
+                "email",
+                "",
+                "en",
+                "complete",
+                "{}" if url.startswith("postgresql") else {},
+                nps,
+                csat,
+                "[]" if url.startswith("postgresql") else [],
+                at - timedelta(minutes=3),
+                at,
+            )
+
+    got = _bulk(s, SurveyResponse, _RESPONSE_COLS, rows(), url)
+    say(f"survey responses: {got:,} loaded in {time.perf_counter() - t:.0f} s")
+
+
+def _bulk(s: Session, model: Any, cols: tuple[str, ...], rows: Iterable[Any], url: str) -> int:
     n = 0
+    table = model.__tablename__
     if url.startswith("postgresql"):
         raw = s.connection().connection.driver_connection
         with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:
@@ -164,7 +219,6 @@ def _bulk(s, table: str, cols: tuple[str, ...], rows, url: str) -> int:
                 cp.write_row(r)
                 n += 1
         return n
-    model = {"metric_points": MetricPoint, "cx_rollups": CxRollup}[table]
     batch = []
     for r in rows:
         batch.append(dict(zip(cols, r, strict=True)))
@@ -178,11 +232,23 @@ def _bulk(s, table: str, cols: tuple[str, ...], rows, url: str) -> int:
     return n
 
 
-def timed(url: str, code: str, runs: int = 15) -> tuple[float, float]:
+def _analyze(url: str) -> None:
+    if url.startswith("postgresql"):
+        with get_engine(url).connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+    else:
+        with get_engine(url).begin() as conn:
+            conn.execute(text("ANALYZE"))
+
+
+def _stats(ms: list[float]) -> str:
+    p95 = statistics.quantiles(ms, n=20)[-1] if len(ms) >= 2 else ms[0]
+    return f"median {statistics.median(ms):.0f} ms, p95 {p95:.0f} ms"
+
+
+def timed(url: str, code: str, runs: int = 20) -> str:
     out = []
     with session_scope(url) as s:
-        from cxloop.store.org import unit_by_code
-
         unit = get_unit(s, unit_by_code(s, code).id)
         assert unit is not None
         build_scorecard(session=s, unit=unit, period="month", start=LAST)  # warm
@@ -190,15 +256,14 @@ def timed(url: str, code: str, runs: int = 15) -> tuple[float, float]:
             t = time.perf_counter()
             card = build_scorecard(session=s, unit=unit, period="month", start=LAST)
             out.append((time.perf_counter() - t) * 1000)
-        assert len(card.cards) == 6 and card.cards[0].current is not None
-    return statistics.median(out), max(out)
+        assert len(card.cards) == 6 and all(c.current is not None for c in card.cards)
+    return _stats(out)
 
 
-def http_timed(url: str, code: str, runs: int = 10) -> float:
+def http_timed(url: str, code: str, runs: int = 20) -> str:
     from fastapi.testclient import TestClient
 
     from cxloop.store.accounts import create_api_key
-    from cxloop.store.org import unit_by_code
     from cxloop.web.app import create_app
 
     with session_scope(url) as s:
@@ -213,14 +278,103 @@ def http_timed(url: str, code: str, runs: int = 10) -> float:
     )
     with TestClient(create_app(settings)) as client:
         h = {"Authorization": f"Bearer {key}"}
-        client.get("/api/v1/scorecard", params={"start": LAST.isoformat()}, headers=h)
+        params = {"start": LAST.isoformat()}
+        client.get("/api/v1/scorecard", params=params, headers=h)
         out = []
         for _ in range(runs):
             t = time.perf_counter()
-            r = client.get("/api/v1/scorecard", params={"start": LAST.isoformat()}, headers=h)
+            r = client.get("/api/v1/scorecard", params=params, headers=h)
             out.append((time.perf_counter() - t) * 1000)
             assert r.status_code == 200, r.text
-    return statistics.median(out)
+            assert all(k["current"] is not None for k in r.json()["kpis"])
+    return _stats(out)
+
+
+def periodic_refresh(url: str) -> None:
+    """What the 15-minute job does at the end of the year: the last two days again."""
+    with session_scope(url) as s:
+        t = time.perf_counter()
+        refresh_rollups(session=s, since=YEAR_END - timedelta(days=2), until=YEAR_END)
+        say(
+            f"15-minute job (last 2 days + their week/month/quarter totals): "
+            f"{time.perf_counter() - t:.1f} s"
+        )
+
+
+def pad(url: str, copies: int) -> None:
+    """Rollup tables at (1 + copies)x: every row again under other metrics."""
+    t = time.perf_counter()
+    with session_scope(url) as s:
+        for k in range(1, copies + 1):
+            for table in (CxPeriodRollup,):
+                cols = [c.name for c in table.__table__.columns if c.name != "id"]
+                src = [table.__table__.c[c] for c in cols]
+                src[cols.index("metric")] = (table.metric + f"_x{k}").label("metric")
+                s.execute(
+                    insert(table).from_select(
+                        cols, select(*src).where(~table.metric.like("%\\_x%", escape="\\"))
+                    )
+                )
+            originals = select(MetricDefinition).where(~MetricDefinition.key.like("%x%"))
+            base = list(s.scalars(originals))
+            for d in base:
+                new = MetricDefinition(
+                    org_unit_id=d.org_unit_id,
+                    key=f"{d.key}x{k}",
+                    name=d.name,
+                    unit=d.unit,
+                    direction=d.direction,
+                    aggregation=d.aggregation,
+                )
+                s.add(new)
+                s.flush()
+                cols = ["metric_id", "org_unit_id", "period", "period_start", "value"]
+                R = MetricRollup
+                s.execute(
+                    insert(R).from_select(
+                        cols,
+                        select(
+                            text(str(new.id)), R.org_unit_id, R.period, R.period_start, R.value
+                        ).where(R.metric_id == d.id),
+                    )
+                )
+    _analyze(url)
+    say(f"padded rollup tables with {copies} copies in {time.perf_counter() - t:.0f} s")
+
+
+def counts(url: str) -> None:
+    with session_scope(url) as s:
+        say(
+            "rows:",
+            ", ".join(
+                f"{m.__tablename__} {s.scalar(select(func.count()).select_from(m)):,}"
+                for m in (
+                    MetricPoint,
+                    MetricRollup,
+                    SurveyResponse,
+                    CxRollup,
+                    CxPeriodRollup,
+                )
+            ),
+        )
+
+
+def report(url: str) -> None:
+    counts(url)
+    for code, what in (("co", "whole company"), ("r3s0", "one store")):
+        say(f"{what}: service {timed(url, code)}; HTTP {http_timed(url, code)}")
+
+
+def _create_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        found = conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
+        )
+        if not found:
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
 
 
 def main() -> None:
@@ -228,37 +382,37 @@ def main() -> None:
     p.add_argument("--url", default=None, help="database URL (default: a new SQLite file)")
     p.add_argument("--scale", type=float, default=1.0, help="fraction of the stores / responses")
     p.add_argument("--reuse", action="store_true", help="time an already built database")
+    p.add_argument("--pad", type=int, default=0, help="then copy rollup rows N times, re-time")
+    p.add_argument("--refresh", action="store_true", help="with --reuse: rebuild CX rollups")
+    p.add_argument("--rebuild", action="store_true", help="with --reuse: rebuild metric rollups")
     args = p.parse_args()
     url = args.url or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     url = load_settings(database_url=url).resolved_database_url
+    say(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if not args.reuse:
         if url.startswith("postgresql"):
+            _create_database(url)
             with get_engine(url).begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
         upgrade(url)
         t = time.perf_counter()
         build(url, args.scale)
-        print(f"built in {time.perf_counter() - t:.0f} s")
-    with session_scope(url) as s:
-        print(
-            "rows: points",
-            s.scalar(select(func.count()).select_from(MetricPoint)),
-            "metric rollups",
-            s.scalar(select(func.count()).select_from(MetricRollup)),
-            "cx rollups",
-            s.scalar(select(func.count()).select_from(CxRollup)),
-            "responses",
-            s.scalar(
-                select(func.sum(CxRollup.n)).where(CxRollup.dim == "", CxRollup.metric == "nps")
-            ),
-        )
-    for code, what in (("co", "whole company"), ("r3s7", "one store")):
-        med, worst = timed(url, code)
-        print(
-            f"{what}: scorecard service median {med:.0f} ms, max {worst:.0f} ms; "
-            f"HTTP median {http_timed(url, code):.0f} ms"
-        )
+        say(f"built in {time.perf_counter() - t:.0f} s")
+    if args.reuse and args.rebuild:
+        with session_scope(url) as s:
+            t = time.perf_counter()
+            written = rebuild_all(session=s)
+            took = time.perf_counter() - t
+            say(f"metric rollups (SQL rebuild_all): {written:,} rows in {took:.0f} s")
+    if args.reuse and args.refresh:
+        refresh_year(url)
+    report(url)
+    periodic_refresh(url)
+    if args.pad:
+        pad(url, args.pad)
+        report(url)
+    say(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
