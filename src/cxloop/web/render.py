@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -17,6 +19,21 @@ from cxloop.web.deps import Principal
 from cxloop.web.i18n import translator
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def localtime(value: datetime | None, tz: str | None = None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC datetime shown in ``tz`` (an IANA zone) with the zone's abbreviation."""
+    if value is None:
+        return ""
+    try:
+        zone = ZoneInfo(tz) if tz else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    local = value.astimezone(zone)
+    return f"{local.strftime(fmt)} {local.tzname() or ''}".strip()
+
+
+templates.env.filters["localtime"] = localtime
 STAGES = ("signals", "insight", "engage", "act")
 
 
@@ -62,6 +79,7 @@ def render(
         "path": request.url.path,
     }
     if principal is not None and principal.user is not None:
+        ctx["tz"] = _home_timezone(session, principal.user.unit_ids) if session else None
         ctx["nav"] = [
             i for i in request.app.state.nav if i.permission is None or principal.can(i.permission)
         ]
@@ -73,3 +91,11 @@ def render(
             )
     ctx.update(context)
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+def _home_timezone(session: Session, unit_ids: list[int]) -> str | None:
+    """Times on pages are shown in the time zone of the viewer's first unit."""
+    from cxloop.store.models.org import OrgUnit
+
+    unit = session.get(OrgUnit, unit_ids[0]) if unit_ids else None
+    return unit.timezone if unit else None
