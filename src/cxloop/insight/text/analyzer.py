@@ -8,7 +8,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from cxloop.insight.text._tokens import tokenize_ja
+from cxloop.insight.text._tokens import token_columns
 from cxloop.insight.text.language import detect_language
 from cxloop.insight.text.model import Embedder, LinearSentimentModel, default_embedder, features
 from cxloop.insight.text.sentiment import (
@@ -55,7 +55,7 @@ class LexiconAnalyzer:
         out = []
         for text in texts:
             language = detect_language(text)
-            tokens = tokenize_ja(text) if language == "ja" else None
+            tokens = token_columns(text) if language == "ja" else None
             sentiment = analyze_sentiment(text, language, tokens)
             out.append(Analysis(language, sentiment, self.matcher.match(text, language, tokens)))
         return out
@@ -85,7 +85,7 @@ class EmbeddingAnalyzer(LexiconAnalyzer):
     def analyze(self, texts: Sequence[str]) -> list[Analysis]:
         languages = [detect_language(t) for t in texts]
         tokens = [
-            tokenize_ja(t) if lang == "ja" else None
+            token_columns(t) if lang == "ja" else None
             for t, lang in zip(texts, languages, strict=True)
         ]
         lexical = [

@@ -50,11 +50,11 @@ def detect_language(text: str) -> str:
     or Chinese; py3langid decides between them, defaulting to ``ja`` because our users
     write Japanese far more often than Chinese.
     """
+    if _KANA.search(text):  # decided before counting letters, which costs more
+        return "ja" if _LETTER.search(text) else UNKNOWN  # ゜ and ー are not letters
     letters = _LETTER.findall(text)
     if not letters:
         return UNKNOWN
-    if _KANA.search(text):
-        return "ja"
     han = len(_HAN.findall(text))
     if han and han * 2 >= len(letters):
         if han < _MIN_HAN_FOR_MODEL:

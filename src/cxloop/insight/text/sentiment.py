@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cxloop.insight.text import sentiment_en, sentiment_ja
-from cxloop.insight.text._tokens import Token, tokenize_ja
-from cxloop.insight.text.sentences import split_sentences
+from cxloop.insight.text._tokens import Columns, token_columns
+from cxloop.insight.text.sentences import sentence_spans, split_sentences
 
 Label = Literal["very_negative", "negative", "neutral", "positive", "very_positive", "mixed"]
 
@@ -77,7 +77,7 @@ def lexicon_sentence_score(text: str, language: str) -> float:
 
 
 def score_sentences(
-    text: str, language: str, tokens: Sequence[Token] | None = None
+    text: str, language: str, tokens: Columns | None = None
 ) -> list[SentenceSentiment]:
     """Split ``text`` and score each sentence with the lexicon.
 
@@ -85,21 +85,22 @@ def score_sentences(
     slicing per sentence halves the cost when themes need the same tokens.
     """
     out = []
-    sentences = split_sentences(text)
     if language == "ja":
-        tokens = tokens if tokens is not None else tokenize_ja(text)
-        starts = [t.start for t in tokens]
-        for s in sentences:
-            inside = tokens[bisect_left(starts, s.start) : bisect_left(starts, s.end)]
-            score = sentiment_ja.score_sentence_tokens(inside)
-            out.append(SentenceSentiment(s.text, s.start, s.end, round(score, 4)))
+        cols = tokens if tokens is not None else token_columns(text)
+        starts = cols.starts
+        lexicon = sentiment_ja.default_lexicon()
+        for start, end in sentence_spans(text):
+            a = bisect_left(starts, start)
+            b = bisect_left(starts, end, a)
+            score = sentiment_ja.score_span(cols, a, b, lexicon)
+            out.append(SentenceSentiment(text[start:end], start, end, round(score, 4)))
         return out
-    for s in sentences:
+    for s in split_sentences(text):
         score = sentiment_en.score_sentence(s.text)
         out.append(SentenceSentiment(s.text, s.start, s.end, round(score, 4)))
     return out
 
 
-def analyze_sentiment(text: str, language: str, tokens: Sequence[Token] | None = None) -> Sentiment:
+def analyze_sentiment(text: str, language: str, tokens: Columns | None = None) -> Sentiment:
     """Lexicon-based sentiment of a whole record (the fast mode)."""
     return rollup(score_sentences(text, language, tokens))

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import compress
 
-from cxloop.insight.text._tokens import Token, tokenize_ja
+from cxloop.insight.text._tokens import Columns, Token, split_pos, token_columns, tokenize_ja
 
 # Lemmas (UniDic) that negate what comes before them: ない, 無い, ず (ません), 無し.
 _NEGATORS = frozenset({"ない", "無い", "ず", "ぬ", "無し"})
@@ -53,6 +54,10 @@ class JaLexicon:
     phrases: dict[tuple[str, ...], float]
     max_len: int
     firsts: frozenset[str] = frozenset()
+    # First lemma -> the entry lengths starting with it, longest first: only those are tried.
+    sizes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # Every lemma at which the scorer has something to do; all others are skipped unread.
+    triggers: frozenset[str] = frozenset()
 
 
 def build_lexicon(entries: Mapping[str, float]) -> JaLexicon:
@@ -62,8 +67,15 @@ def build_lexicon(entries: Mapping[str, float]) -> JaLexicon:
         key = tuple(t.lemma for t in tokenize_ja(word) if t.pos1 != "補助記号")
         if key:
             phrases[key] = float(value)
+    sizes: dict[str, set[int]] = {}
+    for key in phrases:
+        sizes.setdefault(key[0], set()).add(len(key))
     return JaLexicon(
-        phrases, max((len(k) for k in phrases), default=1), frozenset(k[0] for k in phrases)
+        phrases,
+        max((len(k) for k in phrases), default=1),
+        frozenset(sizes),
+        {first: tuple(sorted(n, reverse=True)) for first, n in sizes.items()},
+        frozenset(sizes) | _CONTRAST | _PATTERN_LEMMAS,
     )
 
 
@@ -75,17 +87,16 @@ def default_lexicon() -> JaLexicon:
     return build_lexicon(json.loads(raw)["entries"])
 
 
-def _negated(tokens: Sequence[Token], j: int) -> tuple[bool, int]:
+def _negated(cols: Columns, j: int, stop: int) -> tuple[bool, int]:
     """Whether the words ending before index ``j`` are negated; returns the scan end too."""
     flips = 0
     k = j
-    while k < len(tokens) and k < j + 6:
-        tok = tokens[k]
-        if tok.lemma in _NEGATORS:
+    lemmas = cols.lemmas
+    while k < stop and k < j + 6:
+        pos1, pos2 = split_pos(cols.pos[k])
+        if lemmas[k] in _NEGATORS:
             flips += 1
-        elif not (
-            tok.pos1 in _BRIDGE_POS or tok.lemma in _BRIDGE_LEMMAS or tok.pos2 == "非自立可能"
-        ):
+        elif not (pos1 in _BRIDGE_POS or lemmas[k] in _BRIDGE_LEMMAS or pos2 == "非自立可能"):
             break
         k += 1
     return flips % 2 == 1, k
@@ -93,59 +104,81 @@ def _negated(tokens: Sequence[Token], j: int) -> tuple[bool, int]:
 
 def score_tokens(tokens: Sequence[Token], lexicon: JaLexicon | None = None) -> float:
     """Polarity of one Japanese sentence in (-1, 1); 0 when no evaluative word is found."""
-    lex = lexicon or default_lexicon()
-    lemmas = [t.lemma for t in tokens]
+    cols = _columns(tokens)
+    return _score(cols, 0, len(cols.lemmas), lexicon or default_lexicon())
+
+
+def _columns(tokens: Sequence[Token]) -> Columns:
+    return Columns(
+        [t.surface for t in tokens],
+        [t.lemma for t in tokens],
+        [f"{t.pos1}-{'' if t.pos2 == '*' else t.pos2}" for t in tokens],
+        [t.start for t in tokens],
+        [t.end for t in tokens],
+    )
+
+
+def _score(cols: Columns, a: int, b: int, lex: JaLexicon) -> float:
+    """:func:`score_tokens` for the sentence that is tokens ``a`` to ``b`` of ``cols``."""
     total = 0.0
-    weight = 1.0
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok.lemma in _CONTRAST and tok.pos2 == "接続助詞":
+    lemmas = cols.lemmas
+    triggers, firsts, sizes, phrases = lex.triggers, lex.firsts, lex.sizes, lex.phrases
+    skip_to = a  # tokens inside a matched entry are not scored again
+    # Most tokens trigger nothing: find the few that do without a Python step per token.
+    for i in compress(range(a, b), map(triggers.__contains__, lemmas[a:b])):
+        if i < skip_to:
+            continue
+        lemma = lemmas[i]
+        if lemma in _CONTRAST and split_pos(cols.pos[i])[1] == "接続助詞":
             # What follows 「が・けど」 is what the writer stresses: damp what came before.
             total *= 0.6
         value, n = 0.0, 0
-        sizes = range(min(lex.max_len, len(tokens) - i), 0, -1) if tok.lemma in lex.firsts else ()
-        for size in sizes:
-            hit = lex.phrases.get(tuple(lemmas[i : i + size]))
-            if hit is not None:
-                value, n = hit, size
-                break
+        if lemma in firsts:
+            for size in sizes[lemma]:
+                if i + size <= b:
+                    hit = phrases.get(tuple(lemmas[i : i + size]))
+                    if hit is not None:
+                        value, n = hit, size
+                        break
         if n == 0:
             n = 1
-            if tok.lemma in _PATTERN_LEMMAS:
-                value = _pattern_value(tokens, i)
+            if lemma in _PATTERN_LEMMAS:
+                value = _pattern_value(cols, i, a, b)
         if value:
-            value *= _modifier(tokens, i)
-            negated, _ = _negated(tokens, i + n)
+            value *= _modifier(lemmas, i, a)
+            negated, _ = _negated(cols, i + n, b)
             if negated:
                 # 「悪くない」 is faint praise, 「良くない」 is a real complaint.
                 value = -0.8 * value if value > 0 else -0.5 * value
-            elif i + n < len(tokens) and tokens[i + n].lemma == "過ぎる":
+            elif i + n < b and lemmas[i + n] == "過ぎる":
                 value = value * 1.3 if value >= 2 else -abs(value) * 1.3
                 n += 1  # the 過ぎる is consumed here, not scored again as a pattern
-            total += value * weight
-        i += n
-    total += _repeat_intent(lemmas)
+            total += value
+        skip_to = i + n
+    total += _repeat_intent(lemmas[a:b])
     return total / math.sqrt(total * total + _ALPHA)
 
 
-def _modifier(tokens: Sequence[Token], i: int) -> float:
-    if i > 0 and tokens[i - 1].lemma in _INTENSIFIERS:
+def _modifier(lemmas: Sequence[str], i: int, a: int) -> float:
+    if i > a and lemmas[i - 1] in _INTENSIFIERS:
         return 1.4
-    if i > 0 and tokens[i - 1].lemma in _DOWNTONERS:
+    if i > a and lemmas[i - 1] in _DOWNTONERS:
         return 0.7
     return 1.0
 
 
-def _pattern_value(tokens: Sequence[Token], i: int) -> float:
+def _pattern_value(cols: Columns, i: int, a: int, b: int) -> float:
     """Constructions that carry polarity without an evaluative word of their own."""
-    tok = tokens[i]
-    prev = tokens[i - 1] if i > 0 else None
-    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-    if tok.lemma == "過ぎる" and prev is not None and prev.pos1 in {"形容詞", "形状詞", "動詞"}:
+    lemma = cols.lemmas[i]
+    if (
+        lemma == "過ぎる"
+        and i > a
+        and split_pos(cols.pos[i - 1])[0] in {"形容詞", "形状詞", "動詞"}
+    ):
         return -1.5  # 多すぎる, 濃すぎる: excess is a complaint unless the word says otherwise
-    if tok.lemma == "欲しい":
-        return -1.5 if nxt is not None and nxt.lemma == "た" else -1.0  # 〜て欲しい: unmet need
+    if lemma == "欲しい":
+        # 〜て欲しい: an unmet need
+        return -1.5 if i + 1 < b and cols.lemmas[i + 1] == "た" else -1.0
     return 0.0
 
 
@@ -162,27 +195,47 @@ def _repeat_intent(lemmas: Sequence[str]) -> float:
 
 def regret_adjust(tokens: Sequence[Token]) -> float:
     """Penalty for 「〜ば良かった」「〜と良い」 (a wish that was not met), added by the caller."""
+    cols = _columns(tokens)
+    return _regret(cols, 0, len(cols.lemmas))
+
+
+def _regret(cols: Columns, a: int, b: int) -> float:
+    lemmas = cols.lemmas
+    if "良い" not in lemmas[a:b]:
+        return 0.0
     penalty = 0.0
-    for i, tok in enumerate(tokens):
-        if tok.lemma != "良い" or i == 0:
+    for i in range(a + 1, b):
+        if lemmas[i] != "良い":
             continue
-        prev = tokens[i - 1]
-        if prev.lemma in _CONDITIONALS and prev.pos1 == "助詞" or prev.surface == "たら":
+        prev = lemmas[i - 1]
+        if (
+            prev in _CONDITIONALS
+            and split_pos(cols.pos[i - 1])[0] == "助詞"
+            or cols.surfaces[i - 1] == "たら"
+        ):
             penalty -= 3.5  # cancels the +2 of 良い and leaves a mild complaint
-        elif prev.lemma == "も" and i > 1 and tokens[i - 2].lemma == "て":
+        elif prev == "も" and i > a + 1 and lemmas[i - 2] == "て":
             penalty -= 3.0  # 〜ても良い: a suggestion that something should change
     return penalty
 
 
 def score_sentence(text: str, lexicon: JaLexicon | None = None) -> float:
     """Polarity of one Japanese sentence in (-1, 1)."""
-    return score_sentence_tokens(tokenize_ja(text), lexicon)
+    cols = token_columns(text)
+    return score_span(cols, 0, len(cols.lemmas), lexicon)
 
 
 def score_sentence_tokens(tokens: Sequence[Token], lexicon: JaLexicon | None = None) -> float:
     """As :func:`score_sentence`, for tokens the caller already has."""
-    raw = score_tokens(tokens, lexicon)
-    penalty = regret_adjust(tokens)
+    cols = _columns(tokens)
+    return score_span(cols, 0, len(cols.lemmas), lexicon)
+
+
+def score_span(cols: Columns, a: int, b: int, lexicon: JaLexicon | None = None) -> float:
+    """As :func:`score_sentence`, for the sentence that is tokens ``a`` to ``b`` of ``cols``
+    (tokenizing a whole record once and scoring its sentences as spans is cheapest)."""
+    raw = _score(cols, a, b, lexicon or default_lexicon())
+    penalty = _regret(cols, a, b)
     if not penalty:
         return raw
     # Undo the squash, add the penalty, squash again.

@@ -6,8 +6,9 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
 
-from cxloop.insight.text._tokens import Token, tokenize_ja
+from cxloop.insight.text._tokens import Columns, token_columns, tokenize_ja
 from cxloop.insight.text.taxonomy import Taxonomy, Theme
 
 # A single term is weaker evidence than a multi-word phrase written by the taxonomy's author.
@@ -33,6 +34,14 @@ _Index = dict[tuple[str, ...], list[tuple[int, float]]]
 
 def _en_units(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in _EN_WORD.finditer(text.lower())]
+
+
+def _sizes(index: _Index) -> dict[str, tuple[int, ...]]:
+    """First unit -> the key lengths starting with it, longest first."""
+    sizes: dict[str, set[int]] = {}
+    for key in index:
+        sizes.setdefault(key[0], set()).add(len(key))
+    return {first: tuple(sorted(n, reverse=True)) for first, n in sizes.items()}
 
 
 def _lemma_key(text: str) -> tuple[str, ...]:
@@ -65,16 +74,14 @@ class ThemeMatcher:
                             self._add_ja(word, n, weight, literal=kind == "phrases")
                         else:
                             self._add_latin(word, n, weight)
-        self._latin_max = max((len(k) for k in self._latin), default=1)
-        self._ja_max = max((len(k) for k in self._ja), default=1)
-        self._latin_first = frozenset(k[0] for k in self._latin)
+        self._latin_sizes = _sizes(self._latin)
+        self._ja_sizes = _sizes(self._ja)
         # One regex pass for all verbatim Japanese phrases instead of a find() per phrase.
         self._ja_literal_themes: dict[str, list[int]] = {}
         for literal, n in self._ja_literals:
             self._ja_literal_themes.setdefault(literal, []).append(n)
         ordered = sorted(self._ja_literal_themes, key=len, reverse=True)
         self._ja_literal_re = re.compile("|".join(map(re.escape, ordered))) if ordered else None
-        self._ja_first = frozenset(k[0] for k in self._ja)
 
     def _add_latin(self, word: str, theme: int, weight: float) -> None:
         units = tuple(u for u, _, _ in _en_units(word))
@@ -93,16 +100,17 @@ class ThemeMatcher:
             self._ja_literals.append((word, theme))
 
     def match(
-        self, text: str, language: str = "en", tokens: Sequence[Token] | None = None
+        self, text: str, language: str = "en", tokens: Columns | None = None
     ) -> list[ThemeHit]:
         """Themes found in ``text``, highest score first. Japanese uses lemmas and literals."""
         found: dict[int, dict[tuple[int, int], float]] = {}
         units = _en_units(text)
-        _scan(units, self._latin, self._latin_first, self._latin_max, found)
+        for i, size, entries in _scan([u for u, _, _ in units], self._latin, self._latin_sizes):
+            _found(found, entries, (units[i][1], units[i + size - 1][2]))
         if language == "ja":
-            tokens = tokens if tokens is not None else tokenize_ja(text)
-            ja_units = [(t.lemma, t.start, t.end) for t in tokens]
-            _scan(ja_units, self._ja, self._ja_first, self._ja_max, found)
+            cols = tokens if tokens is not None else token_columns(text)
+            for i, size, entries in _scan(cols.lemmas, self._ja, self._ja_sizes):
+                _found(found, entries, (cols.starts[i], cols.ends[i + size - 1]))
             if self._ja_literal_re is not None:
                 for m in self._ja_literal_re.finditer(text):
                     for n in self._ja_literal_themes[m.group()]:
@@ -126,24 +134,30 @@ class ThemeMatcher:
 
 
 def _scan(
-    units: Sequence[tuple[str, int, int]],
-    index: _Index,
-    firsts: frozenset[str],
-    max_len: int,
+    words: Sequence[str], index: _Index, sizes: dict[str, tuple[int, ...]]
+) -> list[tuple[int, int, list[tuple[int, float]]]]:
+    """``(position, length, entries)`` of the longest key starting at each unit."""
+    out = []
+    count = len(words)
+    # Most units start no key: find the few that do without a Python step per unit.
+    for i in compress(range(count), map(sizes.__contains__, words)):
+        for size in sizes[words[i]]:
+            if i + size <= count:
+                entries = index.get(tuple(words[i : i + size]))
+                if entries is not None:
+                    out.append((i, size, entries))
+                    break
+    return out
+
+
+def _found(
     found: dict[int, dict[tuple[int, int], float]],
+    entries: list[tuple[int, float]],
+    span: tuple[int, int],
 ) -> None:
-    """Longest key starting at each unit wins; every theme listed under it gets the span."""
-    words = [u for u, _, _ in units]
-    for i in range(len(units)):
-        if words[i] not in firsts:  # most units start no key: skip the slicing
-            continue
-        for size in range(min(max_len, len(units) - i), 0, -1):
-            entries = index.get(tuple(words[i : i + size]))
-            if entries is not None:
-                span = (units[i][1], units[i + size - 1][2])
-                for theme, weight in entries:
-                    found.setdefault(theme, {})[span] = weight
-                break
+    """Every theme listed under a matched key gets the span."""
+    for theme, weight in entries:
+        found.setdefault(theme, {})[span] = weight
 
 
 def _drop_nested(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
