@@ -11,6 +11,9 @@ from cxloop.config import Settings
 from cxloop.engage import cx_metrics
 from cxloop.engage.cx_periods import period_moments, segment_moments
 from cxloop.engage.cx_stats import Moments
+from cxloop.engage.hierarchy import get_unit
+from cxloop.engage.kpis import resolve_metric
+from cxloop.engage.movers import explain
 from cxloop.engage.scorecard_tasks import refresh_cx_rollups
 from cxloop.jobs import JobContext
 from cxloop.store.base import utcnow
@@ -112,3 +115,42 @@ def test_days_are_each_units_own_calendar_days(session: Session, org: Org) -> No
         session=session, since=date(2025, 3, 2), until=date(2025, 3, 3), metrics=["nps"]
     )
     assert len(session.scalars(select(CxRollup.id).where(CxRollup.dim == "")).all()) == 2
+
+
+def test_why_it_moved_reads_the_same_from_period_totals(session: Session, org: Org) -> None:
+    a, b, c = (org.unit(x).id for x in ("store_a", "store_b", "store_c"))
+    for unit, day, n, pro, det in [
+        (a, date(2025, 2, 5), 100, 60, 10),
+        (b, date(2025, 2, 20), 100, 30, 30),
+        (c, date(2025, 2, 7), 40, 10, 20),
+        (a, date(2025, 3, 5), 50, 30, 5),
+        (b, date(2025, 3, 9), 150, 45, 45),
+        (c, date(2025, 3, 30), 60, 30, 10),
+    ]:
+        add_rollup(session, "nps", unit, day, n=n, a=pro, b=det)
+        add_rollup(session, "nps", unit, day, n=n // 2, a=pro // 2, b=0, dim="tier", value="gold")
+        add_rollup(
+            session,
+            "nps",
+            unit,
+            day,
+            n=n - n // 2,
+            a=pro - pro // 2,
+            b=det,
+            dim="tier",
+            value="silver",
+        )
+    build_periods(session)
+    acme = get_unit(session, org.unit("acme").id)
+    assert acme is not None
+    spans = {
+        "before": (date(2025, 2, 1), date(2025, 3, 1)),
+        "after": (date(2025, 3, 1), date(2025, 4, 1)),
+    }
+    nps = resolve_metric(session, "cx:nps")
+    by_days = explain(session=session, metric=nps, unit=acme, **spans)
+    by_periods = explain(session=session, metric=nps, unit=acme, grain="month", **spans)
+    assert by_days.by_unit is not None and len(by_days.by_unit.segments) == 2
+    assert by_periods.by_unit == by_days.by_unit
+    assert set(by_days.by_segment) == {"tier"}
+    assert by_periods.by_segment == by_days.by_segment

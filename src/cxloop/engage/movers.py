@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from cxloop.engage import cx_metrics
+from cxloop.engage import cx_metrics, cx_periods
 from cxloop.engage.cx_metrics import SEGMENT_DIMS, Segment
 from cxloop.engage.cx_stats import Moments, rate
 from cxloop.engage.hierarchy import UnitRef, children
@@ -53,9 +53,14 @@ def explain(
     before: tuple[date, date],
     after: tuple[date, date],
     lang: str = "en",
+    grain: str | None = None,
 ) -> Explanation:
     """Decompose the change of a CX KPI between two periods (operational metrics have no
-    per-response weights, so only their theme shifts are given)."""
+    per-response weights, so only their theme shifts are given).
+
+    With ``grain`` (week, month, quarter: the spans are whole periods of it) the children's
+    and segments' figures are read from the period totals, a row per child or segment value,
+    instead of summing day rows of the whole subtree."""
     scope = Scope((unit.path,))
     by_unit: Decomposition | None = None
     by_segment: dict[str, Decomposition] = {}
@@ -66,6 +71,16 @@ def explain(
         owner = child_map(session, unit, kids)
 
         def per_child(span: tuple[date, date]) -> dict[Any, Moments]:
+            if grain is not None:
+                totals = cx_periods.segment_moments(
+                    session=session,
+                    metric=metric.name,
+                    unit_ids=[k.id for k in kids],
+                    grain=grain,
+                    start=span[0],
+                    dim="",
+                )
+                return {str(uid): m for (uid, _), m in totals.items()}
             raw = cx_metrics.moments(
                 session=session,
                 scope=scope,
@@ -87,7 +102,9 @@ def explain(
             )
         for dim in SEGMENT_DIMS:
             b, a = (
-                cx_metrics.moments(
+                _by_value(session, metric.name, unit, grain, s[0], dim)
+                if grain is not None
+                else cx_metrics.moments(
                     session=session,
                     scope=scope,
                     metric=metric.name,
@@ -105,6 +122,15 @@ def explain(
     return Explanation(
         by_unit, by_segment, feedback_theme_shifts(session, scope, before, after), names
     )
+
+
+def _by_value(
+    session: Session, metric: str, unit: UnitRef, grain: str, start: date, dim: str
+) -> dict[Any, Moments]:
+    totals = cx_periods.segment_moments(
+        session=session, metric=metric, unit_ids=[unit.id], grain=grain, start=start, dim=dim
+    )
+    return {value: m for (_, value), m in totals.items()}
 
 
 def child_map(session: Session, unit: UnitRef, kids: list[UnitRef]) -> dict[int, str]:

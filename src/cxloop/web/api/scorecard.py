@@ -288,6 +288,7 @@ def explain_between(
         before=(prev, begin),
         after=(begin, period_next(period, begin)),
         lang=lang,
+        grain=period,
     )
     return ExplanationPublic(
         by_unit=decomp(got.by_unit, got.unit_names) if got.by_unit else None,
