@@ -125,3 +125,11 @@ def test_backlog_item_from_the_page(client: TestClient, org: Org):
     assert "Fix &lt;checkout&gt;" in client.get("/act/backlog").text
     bad = client.post("/act/backlog", data={**form, "theme": ""})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "theme"
+
+
+def test_inbox_starts_on_open_cases_for_overseers(client: TestClient, session: Session, org: Org):
+    cases.open_case(session=session, unit=org.unit("store_c"), title="West case")
+    session.commit()
+    login(client, "exec@acme.example")
+    assert "West case" in client.get("/act/cases").text
+    assert "West case" not in client.get("/act/cases?tab=mine").text

@@ -31,10 +31,12 @@ NAV = [
 
 @router.get("/act/cases")
 def inbox(
-    request: Request, principal: PageUser, session: SessionDep, tab: str = "mine"
+    request: Request, principal: PageUser, session: SessionDep, tab: str | None = None
 ) -> Response:
     principal.require("cases:read")
-    tab = tab if tab in views.INBOX_TABS else "mine"
+    # People who own cases start on their own; overseers start on everything open.
+    default = "mine" if principal.role in ("manager", "frontline") else "open"
+    tab = tab if tab in views.INBOX_TABS else default
     rows = views.inbox(
         session=session,
         scope=principal.scope,
