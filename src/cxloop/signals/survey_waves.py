@@ -4,6 +4,7 @@ contact-policy engine) and an employee pulse to the staff of a unit."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,15 +48,14 @@ class LoadedPopulation:
     unit_ids: np.ndarray
 
 
-def _codes(values: list[Any]) -> tuple[np.ndarray, list[str]]:
-    arr = np.array(["" if v is None else str(v) for v in values], dtype=object)
-    vocab, codes = np.unique(arr, return_inverse=True)
-    vocab_list = [str(v) for v in vocab]
-    codes = codes.astype(np.int32)
-    if "" in vocab_list:  # missing is -1, never a category
-        empty = vocab_list.index("")
-        codes = np.where(codes == empty, -1, codes)
-    return codes, vocab_list
+def _codes(values: Sequence[Any]) -> tuple[np.ndarray, list[str]]:
+    """Category codes (-1 for missing) and the vocabulary; a dict beats sorting strings."""
+    vocab: dict[Any, int] = {None: -1, "": -1}
+    codes = np.fromiter(
+        (vocab.setdefault(v, len(vocab) - 2) for v in values), dtype=np.int32, count=len(values)
+    )
+    names = [str(v) for v, i in sorted(vocab.items(), key=lambda kv: kv[1]) if i >= 0]
+    return codes, names
 
 
 def load_population(
@@ -83,15 +83,21 @@ def load_population(
             stmt = stmt.where(getattr(Customer, name).in_(values))
     rows = session.execute(stmt).all()
     columns = list(zip(*rows, strict=True)) if rows else [()] * (5 + len(cols))
-    zones_raw = [z if z and valid_zone(z) else default_zone for z in columns[2]]
-    zone_codes, zones = _codes(zones_raw)
+    raw_codes, raw_zones = _codes(columns[2])
+    # Validate each distinct zone once; unknown or missing zones get the default.
+    final = sorted({z if valid_zone(z) else default_zone for z in raw_zones} | {default_zone})
+    remap = np.array(
+        [final.index(z if valid_zone(z) else default_zone) for z in raw_zones]
+        + [final.index(default_zone)],  # position -1: missing
+        dtype=np.int32,
+    )
+    zone_codes, zones = remap[raw_codes], final
     attributes: dict[str, np.ndarray] = {}
     categories: dict[str, list[str]] = {}
     for k, name in enumerate(SEGMENT_ATTRIBUTES):
         attributes[name], categories[name] = _codes(list(columns[5 + k]))
-    langs = np.array(
-        [v if v in ("en", "ja") else default_language for v in columns[5 + 4]], dtype=object
-    )
+    langs = np.array(columns[5 + 4], dtype=object)
+    langs[~np.isin(langs, ["en", "ja"])] = default_language
     population = Population(
         customer_ids=np.array(columns[0], dtype=np.int64),
         zone_codes=zone_codes,
