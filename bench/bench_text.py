@@ -38,6 +38,7 @@ from cxloop.insight.text.sentiment_en import score_sentence as en_lexicon  # noq
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 HEADING = "## Text analytics"
 C = 1.0  # same as scripts/train_sentiment.py
+REPEATS = 3
 
 # Our themes -> SemEval-2016 restaurant categories (price is resolved by what else is hit).
 SERVICE = {"service", "staff_attitude", "wait_time", "communication", "call_resolution"}
@@ -118,7 +119,13 @@ def english(lines: list[str]) -> None:
         "VADER baseline) or, second figure, > 0. Lexicon methods give exactly 0 to about a "
         "sixth of these sentences, so the tie rule moves them by several points; the "
         "accurate mode never ties. Accurate is **leave-one-file-out**: the classifier is "
-        "trained on the other two files, so no test sentence is seen in training.",
+        "trained on the other two files, so no test sentence is seen in training. The "
+        "target of 0.85 on every file is met by accurate mode on amazon and yelp but not "
+        "on imdb: adding VADER's pos/neg parts, negation and contrast flags and the score "
+        "after 'but' to the classifier input, or changing C (0.3-10), did not raise imdb "
+        "(`bench/text_en_features.py`). On imdb the model calls too few sentences "
+        "positive; even a threshold fitted on imdb itself (not allowed) would only reach "
+        "about 0.85, so threshold calibration inside the training files cannot close it.",
         "",
         "| file | n | VADER >=0 / >0 | fast >=0 / >0 | fast: zero score | accurate (LOFO) |",
         "|---|---|---|---|---|---|",
@@ -221,26 +228,35 @@ def speed(lines: list[str]) -> None:
         "### Speed (~100-character texts, one process, BLAS limited to 1 thread)",
         "",
         "Records per second of CPU time (`time.process_time`, i.e. per core) and, in "
-        "brackets, of wall time; the two differ when other jobs share the machine.",
+        "brackets, of wall time; the two differ when other jobs share the machine. Fast "
+        f"mode and the fugashi reference are the best of {REPEATS} runs (the machine is "
+        "shared, so a single run mostly measures the neighbours); accurate is one run.",
         "",
         "| mode | English rec/s | Japanese rec/s | 50/50 mix rec/s |",
         "|---|---|---|---|",
     ]
     tagger = fugashi.Tagger()
-    start = time.process_time()
-    for text in ja[:4000]:
-        tagger.parse(text)
-    reference = 4000 / (time.process_time() - start)
-    for mode, n in (("fast", 4000), ("accurate", 1000)):
+    reference = 0.0
+    for _ in range(REPEATS):
+        start = time.process_time()
+        for text in ja[:4000]:
+            tagger.parse(text)
+        reference = max(reference, 4000 / (time.process_time() - start))
+    ja_fast = 0.0
+    for mode, n, repeats in (("fast", 4000, REPEATS), ("accurate", 1000, 1)):
         analyzer = get_analyzer(mode)  # type: ignore[arg-type]
         analyzer.analyze(en[:50] + ja[:50])  # load dictionaries and models outside the timing
         cells = []
         for texts in (en[:n], ja[:n], mixed[:n]):
-            wall, cpu = time.perf_counter(), time.process_time()
-            analyzer.analyze(texts)
-            cpu = time.process_time() - cpu
-            wall = time.perf_counter() - wall
-            cells.append(f"{len(texts) / cpu:,.0f} ({len(texts) / wall:,.0f})")
+            best_cpu, best_wall = float("inf"), float("inf")
+            for _ in range(repeats):
+                wall, cpu = time.perf_counter(), time.process_time()
+                analyzer.analyze(texts)
+                best_cpu = min(best_cpu, time.process_time() - cpu)
+                best_wall = min(best_wall, time.perf_counter() - wall)
+            cells.append(f"{len(texts) / best_cpu:,.0f} ({len(texts) / best_wall:,.0f})")
+            if mode == "fast" and texts[0] is ja[0]:
+                ja_fast = len(texts) / best_cpu
         lines.append(f"| {mode} | " + " | ".join(cells) + " |")
     mean_en = np.mean([len(t) for t in en])
     mean_ja = np.mean([len(t) for t in ja])
@@ -248,7 +264,8 @@ def speed(lines: list[str]) -> None:
         "",
         f"Mean length: English {mean_en:.0f}, Japanese {mean_ja:.0f} characters. Reference "
         f"in the same run: fugashi alone parses {reference:,.0f} of these Japanese texts per "
-        "CPU-second, which shows how much the shared machine slowed this run.",
+        "CPU-second, which shows how much the shared machine slowed this run; fast mode on "
+        f"Japanese runs at {ja_fast / reference:.0%} of that (tokenising is most of its cost).",
         "",
     ]
 
@@ -273,7 +290,8 @@ def _write(section: str) -> None:
     doc = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(doc):
-        doc = pattern.sub(lambda _: section, doc)
+        # A blank line before the next section's heading.
+        doc = pattern.sub(lambda _: section.rstrip("\n") + "\n\n", doc)
     else:
         doc = doc.rstrip("\n") + "\n\n" + section
     DOC.write_text(doc, encoding="utf-8")
