@@ -101,6 +101,8 @@ class CxRollup(Base):
     __table_args__ = (
         UniqueConstraint("metric", "org_unit_id", "day", "dim", "dim_value"),
         Index("ix_cx_rollups_read", "metric", "dim", "day", "org_unit_id"),
+        # The period totals are rebuilt from a range of days across every metric and dim.
+        Index("ix_cx_rollups_day", "day"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

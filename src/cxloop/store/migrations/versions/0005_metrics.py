@@ -85,6 +85,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_cx_rollups_read", "cx_rollups", ["metric", "dim", "day", "org_unit_id"], unique=False
     )
+    op.create_index("ix_cx_rollups_day", "cx_rollups", ["day"], unique=False)
     op.create_table(
         "digest_subscriptions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -316,6 +317,7 @@ def downgrade() -> None:
     op.drop_table("digest_subscriptions")
     op.drop_index(op.f("ix_cx_period_rollups_org_unit_id"), table_name="cx_period_rollups")
     op.drop_table("cx_period_rollups")
+    op.drop_index("ix_cx_rollups_day", table_name="cx_rollups")
     op.drop_index("ix_cx_rollups_read", table_name="cx_rollups")
     op.drop_index(op.f("ix_cx_rollups_org_unit_id"), table_name="cx_rollups")
     op.drop_table("cx_rollups")
