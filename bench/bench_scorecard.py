@@ -18,6 +18,7 @@ under other metrics — those tables at 10x — and times the reads again.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -120,8 +121,9 @@ def build(url: str, scale: float) -> None:
         n = _bulk(s, MetricPoint, (*cols, "updated_at"), rows, url)
         say(f"metric points: {n:,} loaded in {time.perf_counter() - t:.0f} s")
         t = time.perf_counter()
-        written = rebuild_all(session=s)
+        rebuild_all(session=s)
         took = time.perf_counter() - t
+        written = s.scalar(select(func.count()).select_from(MetricRollup))
         say(f"metric rollups (SQL rebuild_all): {written:,} rows in {took:.0f} s")
         _responses(s, url, company.id, ids, int(RESPONSES * scale), rng)
         kpis = [("cx:nps", 30, 20), ("cx:csat", 0.8, 0.75)] + [
@@ -205,8 +207,25 @@ def _responses(s: Session, url: str, company_id: int, ids: list[int], n: int, rn
                 at,
             )
 
-    got = _bulk(s, SurveyResponse, _RESPONSE_COLS, rows(), url)
+    # Other not-null columns (the surveys area grows) take their model defaults.
+    extra = _defaults(SurveyResponse, _RESPONSE_COLS, url)
+    tail = tuple(extra.values())
+    widened = (r + tail for r in rows())
+    got = _bulk(s, SurveyResponse, (*_RESPONSE_COLS, *extra), widened, url)
     say(f"survey responses: {got:,} loaded in {time.perf_counter() - t:.0f} s")
+
+
+def _defaults(model: Any, given: tuple[str, ...], url: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for col in model.__table__.columns:
+        if col.primary_key or col.nullable or col.name in given or col.default is None:
+            continue
+        arg = col.default.arg
+        value = arg(None) if callable(arg) else arg
+        if url.startswith("postgresql") and isinstance(value, dict | list):
+            value = json.dumps(value)
+        out[col.name] = value
+    return out
 
 
 def _bulk(s: Session, model: Any, cols: tuple[str, ...], rows: Iterable[Any], url: str) -> int:
