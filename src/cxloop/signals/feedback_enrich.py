@@ -23,7 +23,9 @@ _LABELS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+# Not ``slots``: these travel back from import workers by pickle, and slotted dataclasses
+# unpickle through a slow per-field ``__setstate__`` in the importer's busy main process.
+@dataclass(frozen=True)
 class ThemeFound:
     theme_id: str
     name: str
@@ -32,7 +34,7 @@ class ThemeFound:
     spans: tuple[tuple[int, int], ...]  # into the display text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Enrichment:
     display_text: str
     language: str

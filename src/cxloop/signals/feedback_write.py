@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, delete, select, tuple_, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -99,15 +99,20 @@ def write_batch(
 
 def _lookup(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """Customer id per known (kind, value) identity."""
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in pairs:
+        by_kind.setdefault(kind, []).append(value)
     found: dict[tuple[str, str], int] = {}
-    for i in range(0, len(pairs), _LOOKUP_CHUNK):
-        chunk = pairs[i : i + _LOOKUP_CHUNK]
-        rows = session.execute(
-            select(
-                CustomerIdentity.kind, CustomerIdentity.value, CustomerIdentity.customer_id
-            ).where(tuple_(CustomerIdentity.kind, CustomerIdentity.value).in_(chunk))
-        )
-        found.update({(kind, value): cid for kind, value, cid in rows})
+    for kind, values in by_kind.items():
+        # One kind at a time: ``value IN (...)`` uses the (kind, value) index on both databases.
+        for i in range(0, len(values), _LOOKUP_CHUNK):
+            rows = session.execute(
+                select(CustomerIdentity.value, CustomerIdentity.customer_id).where(
+                    CustomerIdentity.kind == kind,
+                    CustomerIdentity.value.in_(values[i : i + _LOOKUP_CHUNK]),
+                )
+            )
+            found.update({(kind, value): cid for value, cid in rows})
     return found
 
 
