@@ -120,6 +120,9 @@ def send_feedback(
     """One record (answers the record), or ``{"items": [...]}`` up to 1,000 (answers a
     result per item: created, updated, duplicate or rejected with field and reason)."""
     principal.require("feedback:write")
+    # Commit the key's last-use stamp now: on SQLite its UPDATE would otherwise hold the one
+    # write lock through analysis and make simultaneous senders time out.
+    session.commit()
     context = IngestContext(scope=principal.scope)
     if "items" not in body:
         (result,) = ingest(session=session, items=[body], context=context)
