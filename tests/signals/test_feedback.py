@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -9,7 +11,7 @@ from sqlalchemy.orm import Session
 from cxloop.insight.text import get_analyzer
 from cxloop.signals.feedback import IngestContext, ingest
 from cxloop.signals.feedback_enrich import enrich_many
-from cxloop.signals.feedback_search import FeedbackFilter, search
+from cxloop.signals.feedback_search import FeedbackFilter, search, weekly_volume
 from cxloop.store.models.feedback import Feedback
 from cxloop.store.scope import Scope
 from tests.conftest import Org
@@ -160,3 +162,37 @@ def test_customer_is_resolved_through_any_identity(session: Session, org: Org):
     ids = session.scalars(select(Feedback.customer_id).order_by(Feedback.id)).all()
     assert a.status == b.status == "created"
     assert ids[0] is not None and ids[0] == ids[1]
+
+
+def test_weekly_volume_counts_records_per_monday_week_and_label(session: Session, org: Org):
+    def item(n: int, when: str, text: str, unit: str = "store_a") -> dict[str, str]:
+        return {"source": "review", "text": text, "org_unit": unit, "occurred_at": when,
+                "external_id": str(n)}  # fmt: skip
+
+    bad, good = "配送が遅れて本当に最悪でした。", "スタッフの方がとても親切でした。"
+    items = [
+        item(1, "2024-05-06T00:30:00+00:00", bad),  # Monday: the week of 05-06
+        item(2, "2024-05-12T23:59:00+00:00", bad),  # Sunday: still the week of 05-06
+        item(3, "2024-05-13T00:00:00+00:00", good),  # Monday: the week of 05-13
+        item(4, "2024-05-15T09:00:00+00:00", bad, unit="store_c"),  # outside the scope below
+        item(5, "2024-04-01T09:00:00+00:00", bad),  # before the 3-week window
+    ]
+    results = ingest(session=session, items=items, context=IngestContext(scope=None))
+    assert {r.status for r in results} == {"created"}
+    session.commit()
+    east = Scope.for_units(session, [org.unit("east").id])
+    volume = weekly_volume(
+        session=session, scope=east, filters=FeedbackFilter(), weeks=3, today=date(2024, 5, 16)
+    )
+    assert volume.weeks == [date(2024, 4, 29), date(2024, 5, 6), date(2024, 5, 13)]
+
+    def total(*labels: str) -> list[int]:
+        return [sum(volume.counts[k][i] for k in labels) for i in range(len(volume.weeks))]
+
+    negative, positive = total("negative", "very_negative"), total("positive", "very_positive")
+    assert negative == [0, 2, 0] and positive == [0, 0, 1]
+    assert sum(sum(c) for c in volume.counts.values()) == 3
+    until = FeedbackFilter(date_to=date(2024, 5, 8))  # the window ends with that date's week
+    volume = weekly_volume(session=session, scope=east, filters=until, weeks=2)
+    assert volume.weeks == [date(2024, 4, 29), date(2024, 5, 6)]
+    assert sum(sum(c) for c in volume.counts.values()) == 1  # item 2 is after date_to

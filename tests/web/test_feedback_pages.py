@@ -151,6 +151,9 @@ def test_japanese_search_in_chromium(
     page.click("button[type=submit]")
     page.wait_for_url("**/feedback")
     assert page.locator("[data-testid=feedback-record]").count() == 3
+    # The weekly chart is drawn by feedback.js from the JSON block (CSP allows no inline JS).
+    page.wait_for_selector("#feedback-weekly-chart[data-rendered='1']")
+    assert page.locator("#feedback-weekly-chart .bars .point").count() >= 1
     page.fill("[data-testid=feedback-q]", "配送")
     page.click("[data-testid=feedback-search]")
     page.wait_for_url("**/feedback?*q=*")

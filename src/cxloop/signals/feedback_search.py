@@ -186,3 +186,46 @@ def trending_themes(
     if not n0 or not n1:
         return []
     return theme_shifts(before, n0, after, n1, top=top)
+
+
+@dataclass(frozen=True)
+class WeeklyVolume:
+    weeks: list[date]  # Mondays (UTC), oldest first
+    counts: dict[str, list[int]]  # sentiment label -> records per week, aligned with weeks
+
+
+def weekly_volume(
+    *,
+    session: Session,
+    scope: Scope,
+    filters: FeedbackFilter,
+    weeks: int = 26,
+    today: date | None = None,
+) -> WeeklyVolume:
+    """Matching records per ISO week (UTC) and sentiment label, for the last ``weeks`` weeks.
+
+    The window ends with the week of ``filters.date_to`` when given, else of ``today``.
+    Grouped by day in SQL (at most 7 x ``weeks`` x 6 rows back), weeks are summed here.
+    """
+    last = filters.date_to or today or datetime.now(UTC).date()
+    last_monday = last - timedelta(days=last.weekday())
+    mondays = [last_monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    start = datetime.combine(mondays[0], time(), UTC)
+    day = func.date(Feedback.occurred_at)
+    stmt = (
+        select(day, Feedback.sentiment_label, func.count())
+        .where(
+            scope.condition(Feedback.org_unit_id),
+            *conditions(session, scope, filters),
+            Feedback.occurred_at >= start,
+        )
+        .group_by(day, Feedback.sentiment_label)
+    )
+    index = {monday: i for i, monday in enumerate(mondays)}
+    counts = {label: [0] * weeks for label in SENTIMENT_LABELS}
+    for value, label, n in session.execute(stmt):
+        d = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        i = index.get(d - timedelta(days=d.weekday()))
+        if i is not None and label in counts:
+            counts[label][i] += int(n)
+    return WeeklyVolume(mondays, counts)

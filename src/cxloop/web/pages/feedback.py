@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
@@ -16,9 +16,11 @@ from cxloop.signals.feedback_jobs import JobCreate, PromoteIn
 from cxloop.signals.feedback_search import (
     SENTIMENT_LABELS,
     FeedbackFilter,
+    WeeklyVolume,
     search,
     theme_sentiment,
     trending_themes,
+    weekly_volume,
 )
 from cxloop.signals.feedback_taxonomy import (
     ThemeCreate,
@@ -35,6 +37,7 @@ from cxloop.store.scope import scoped_page
 from cxloop.web.api.feedback_admin import ADMIN, start_job
 from cxloop.web.deps import HueyDep, PageUser, SessionDep
 from cxloop.web.errors import ApiError
+from cxloop.web.i18n import translate
 from cxloop.web.render import NavItem, render
 
 router = APIRouter(include_in_schema=False)
@@ -137,11 +140,27 @@ def explorer(
         query=urlencode({k: str(v) for k, v in params.items()}),
         table=theme_sentiment(session=session, scope=principal.scope, filters=filters)[:15],
         trending=trending_themes(session=session, scope=principal.scope, filters=filters),
+        weekly=_chart_data(
+            weekly_volume(session=session, scope=principal.scope, filters=filters),
+            principal.language,
+        ),
         names=names,
         sources=FEEDBACK_SOURCES,
         labels=SENTIMENT_LABELS,
         units=subtree(session, principal.scope.unit_paths),
     )
+
+
+def _chart_data(volume: WeeklyVolume, lang: str) -> dict[str, Any]:
+    """The weekly chart's data for the page's JSON block (drawn by static/js/feedback.js)."""
+    return {
+        "weeks": [w.isoformat() for w in volume.weeks],
+        "series": [
+            {"label": label, "name": translate(f"feedback.sentiment.{label}", lang), "counts": n}
+            for label, n in volume.counts.items()
+            if any(n)
+        ],
+    }
 
 
 def _date(value: str | None) -> date | None:
