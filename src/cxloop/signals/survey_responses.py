@@ -7,6 +7,7 @@ written as a response with no link to the person and a day-rounded date.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any, Literal
@@ -33,6 +34,8 @@ from cxloop.store.models.surveys import (
 )
 
 FormState = Literal["open", "used", "closed", "expired"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -190,7 +193,26 @@ def save_answers(
             form.invitation.responded_on = now.date()
         form.state = "used"
     session.flush()
+    if complete and form.survey.kind != "pulse":
+        _rules_see(session, response, form)
     return form
+
+
+def _rules_see(session: Session, response: SurveyResponse, form: Form) -> None:
+    """Hand a completed response to the alert rules (close the loop), in a savepoint so a
+    failing rule never loses the customer's answer."""
+    try:
+        from cxloop.act import hooks, resurvey, sources
+    except ImportError:  # the act area is optional
+        return
+    case_id = resurvey.case_of_wave(form.invitation.wave) if form.invitation else None
+    try:
+        with session.begin_nested():
+            hooks.record_arrived(
+                session, sources.response_record(response, resurvey_case_id=case_id)
+            )
+    except Exception:  # noqa: BLE001 - logged; the response itself stands
+        log.exception("surveys: alert rules failed for response %s", response.id)
 
 
 def _save_anonymous_pulse(session: Session, form: Form, complete: bool, now: datetime) -> None:
