@@ -107,7 +107,9 @@ def _level(
         u.c.dim_value,
         *(func.sum(u.c[c]) for c in _SUMS),
     ).group_by(*keys)
-    result = session.execute(insert(CxPeriodRollup).from_select([*_COLS, *_SUMS], sel))
+    result = session.connection().execute(
+        _counted(insert(CxPeriodRollup).from_select([*_COLS, *_SUMS], sel))
+    )
     return _rowcount(result)
 
 
@@ -129,7 +131,7 @@ def _quarters_from_months(session: Session, lo: date, hi: date, names: list[str]
     )
     if names is not None:
         sel = sel.where(P.metric.in_(names))
-    result = session.execute(insert(P).from_select([*_COLS, *_SUMS], sel))
+    result = session.connection().execute(_counted(insert(P).from_select([*_COLS, *_SUMS], sel)))
     return _rowcount(result)
 
 
@@ -188,3 +190,8 @@ def _as_date(d: Any) -> date:
 
 def _rowcount(result: Any) -> int:
     return max(0, int(getattr(result, "rowcount", 0) or 0))
+
+
+def _counted(stmt: Any) -> Any:
+    """Keep the row count of an insert-select (PostgreSQL's cursor is closed by then)."""
+    return stmt.execution_options(preserve_rowcount=True)
