@@ -147,6 +147,19 @@ def _programs(ctx: DemoContext, surveys: dict[str, Survey]) -> dict[str, SurveyP
             },
         ),
         (
+            # Close the loop: a closed case re-asks the customer (act.resurvey uses this key).
+            "resurvey",
+            "Follow-up after a case",
+            "transactional",
+            "visit-nps",
+            "sakura",
+            {
+                "event_types": ["case_closed"],
+                "delay_minutes": 24 * 60,
+                "policy": {**quiet, "caps": [{"max_invitations": 1, "window_days": 30}]},
+            },
+        ),
+        (
             "quarterly-pulse",
             "Quarterly team pulse",
             "pulse",
