@@ -152,3 +152,14 @@ def test_exports_and_deletions_are_audited(client: TestClient, session: Session,
     assert {"export", "delete"} <= set(actions)
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "delete"))
     assert entry.target_id == str(created["id"]) and entry.actor_label == "api key test"
+
+
+def test_key_use_is_stamped_at_most_once_a_minute(client: TestClient, session: Session, org: Org):
+    key = make_api_key(session, org.unit("acme"), ["customers:read"])
+    client.get("/api/v1/customers", headers=bearer(key))
+    session.expire_all()
+    first = session.scalar(select(ApiKey.last_used_at))
+    assert first is not None
+    client.get("/api/v1/customers", headers=bearer(key))
+    session.expire_all()
+    assert session.scalar(select(ApiKey.last_used_at)) == first

@@ -99,6 +99,13 @@ def record_arrived(session: Session, record: RuleRecord) -> list[Firing]:
     return evaluate_record(session=session, record=record)
 
 
+def records_arrived(session: Session, records: list[RuleRecord]) -> list[Firing]:
+    """:func:`record_arrived` for a batch (imports): one rule-table check for all."""
+    from cxloop.act.rules import evaluate_records
+
+    return evaluate_records(session=session, records=records)
+
+
 def register_source(kind: str, source: RecordSource) -> None:
     _SOURCES[kind] = source
 

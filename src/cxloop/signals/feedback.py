@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from cxloop.store.models.feedback import Feedback
 from cxloop.store.models.org import OrgUnit
 from cxloop.store.scope import Scope
 
+log = logging.getLogger(__name__)
 Status = Literal["created", "updated", "duplicate", "rejected"]
 MAX_BATCH = 1000
 Enricher = Callable[[list[tuple[str, str]]], list[Enrichment]]
@@ -152,7 +154,32 @@ def finish(
         if p.index not in results:
             status: Status = "updated" if p.existing_id is not None else "created"
             results[p.index] = ItemResult(p.index, status, id=p.id)
+    # Survey comments reach the rules with their response; everything else new goes now.
+    created = [
+        p.id
+        for p in todo
+        if p.id is not None
+        and results[p.index].status == "created"
+        and p.item.source != "survey_comment"
+    ]
+    if created:
+        _rules_see(session, created)
     return [results[i] for i in range(planned.size)]
+
+
+def _rules_see(session: Session, ids: list[int]) -> None:
+    """Hand newly stored records to the alert rules (close the loop), in a savepoint so a
+    failing rule never loses the records."""
+    try:
+        from cxloop.act import hooks, sources
+    except ImportError:  # the act area is optional
+        return
+    try:
+        with session.begin_nested():
+            rows = session.scalars(select(Feedback).where(Feedback.id.in_(ids))).all()
+            hooks.records_arrived(session, sources.feedback_records(session, rows))
+    except Exception:  # noqa: BLE001 - logged; the records themselves stand
+        log.exception("feedback: alert rules failed for %d records", len(ids))
 
 
 def _prepare(

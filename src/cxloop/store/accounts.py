@@ -148,5 +148,9 @@ def resolve_api_key(session: Session, key: str) -> ApiKey | None:
     row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if row is None or row.revoked_at is not None or not api_key_matches(key, row.key_hash):
         return None
-    row.last_used_at = utcnow()
+    now = utcnow()
+    # Stamped at most once a minute: a write on every call would hold SQLite's write lock
+    # for the length of every API request.
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now
     return row

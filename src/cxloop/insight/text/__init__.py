@@ -11,11 +11,6 @@ from cxloop.insight.text.analyzer import (
     Mode,
     get_analyzer,
 )
-from cxloop.insight.text.discovery import (
-    DiscoveredTheme,
-    discover_themes,
-    discover_unexplained,
-)
 from cxloop.insight.text.language import detect_language
 from cxloop.insight.text.pii import find_pii, mask_pii
 from cxloop.insight.text.sentences import Sentence, split_sentences
@@ -71,3 +66,15 @@ __all__ = [
     "split_sentences",
     "validate_taxonomy",
 ]
+
+
+# Discovery needs scikit-learn and SciPy (~90 MiB per process); only theme discovery loads it.
+_DISCOVERY = {"DiscoveredTheme", "discover_themes", "discover_unexplained"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _DISCOVERY:
+        from cxloop.insight.text import discovery
+
+        return getattr(discovery, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
