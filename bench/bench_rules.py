@@ -157,9 +157,7 @@ def main() -> None:
     naive_rate, naive_hits = max(_rate(naive, records) for _ in range(2))
     assert indexed_hits == naive_hits, "index changed the result"
     print(f"python {platform.python_version()} on {platform.machine()}")
-    print(
-        "| rules | records | compile 100 rules | indexed RuleSet | naive (all rules) | matches |"
-    )
+    print("| rules | records | compile 100 rules | indexed RuleSet | naive (all rules) | matches |")
     print("|---:|---:|---:|---:|---:|---:|")
     print(
         f"| {len(rules)} | {len(records):,} | {compile_ms:.1f} ms | {indexed_rate:,.0f} rec/s "

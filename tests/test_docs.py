@@ -14,7 +14,8 @@ README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 
 def test_every_setting_is_in_the_readme():
     missing = [
-        f"CXLOOP_{name.upper()}" for name in Settings.model_fields
+        f"CXLOOP_{name.upper()}"
+        for name in Settings.model_fields
         if f"`CXLOOP_{name.upper()}`" not in README
     ]
     assert missing == []
@@ -45,5 +46,6 @@ def test_every_cli_command_is_in_the_readme():
 def test_quickstart_is_two_make_commands():
     block = README.split("```sh", 1)[1].split("```", 1)[0]
     assert [line.split()[:2] for line in block.strip().splitlines()] == [
-        ["make", "demo"], ["make", "test"]
+        ["make", "demo"],
+        ["make", "test"],
     ]

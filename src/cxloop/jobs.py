@@ -84,14 +84,14 @@ def build_huey(settings: Settings, name: str = "cxloop") -> Huey:
         wrappers[spec.name] = huey.task(
             retries=spec.retries, retry_delay=spec.retry_delay, name=spec.name
         )(bound)
-    huey.cxloop_tasks = wrappers  # type: ignore[attr-defined]
+    huey.cxloop_tasks = wrappers
     return huey
 
 
 def enqueue(huey: Huey, name: str, *args: Any, **kwargs: Any) -> Any:
     """Queue the task called ``name``; returns huey's result handle."""
     try:
-        wrapper = huey.cxloop_tasks[name]  # type: ignore[attr-defined]
+        wrapper = huey.cxloop_tasks[name]
     except KeyError:
         raise LookupError(f"no task called {name!r}; see `cxloop jobs list`") from None
     return wrapper(*args, **kwargs)

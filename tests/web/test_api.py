@@ -163,3 +163,20 @@ def test_key_use_is_stamped_at_most_once_a_minute(client: TestClient, session: S
     client.get("/api/v1/customers", headers=bearer(key))
     session.expire_all()
     assert session.scalar(select(ApiKey.last_used_at)) == first
+
+
+def test_identity_of_an_out_of_scope_customer_is_refused_and_nothing_changes(
+    client: TestClient, session: Session, org: Org
+):
+    admin = make_api_key(session, org.unit("acme"), ["customers:write"], "admin")
+    east = make_api_key(session, org.unit("east"), ["customers:write"], "east")
+    west_customer = _new_customer(org.unit("store_c").id, "w@x.example", tier="gold")
+    assert (
+        client.post("/api/v1/customers", json=west_customer, headers=bearer(admin)).status_code
+        == 201
+    )
+    body = _new_customer(org.unit("store_a").id, "w@x.example", tier="bronze")
+    r = client.post("/api/v1/customers", json=body, headers=bearer(east))
+    assert r.status_code == 409 and r.json()["error"]["field"] == "identities"
+    session.expire_all()
+    assert session.scalar(select(Customer.tier)) == "gold"

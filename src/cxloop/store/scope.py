@@ -34,7 +34,7 @@ class Scope:
             return false()
         return column.in_(self.units_subquery())
 
-    def units_subquery(self) -> Select[tuple[int]]:
+    def units_subquery(self) -> Select[int]:
         if not self.unit_paths:
             return select(OrgUnit.id).where(false())
         return select(OrgUnit.id).where(or_(*(OrgUnit.path.startswith(p) for p in self.unit_paths)))

@@ -27,11 +27,11 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def get_huey(request: Request) -> Huey:
-    return request.app.state.huey  # type: ignore[no-any-return]
+    return request.app.state.huey
 
 
 def get_db(request: Request) -> Iterator[Session]:

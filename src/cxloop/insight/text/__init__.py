@@ -3,6 +3,8 @@
 Everything here is pure: functions over strings and dataclasses, no database or request.
 """
 
+from typing import Any
+
 from cxloop.insight.text.analyzer import (
     Analysis,
     Analyzer,
@@ -72,7 +74,7 @@ __all__ = [
 _DISCOVERY = {"DiscoveredTheme", "discover_themes", "discover_unexplained"}
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> Any:
     if name in _DISCOVERY:
         from cxloop.insight.text import discovery
 

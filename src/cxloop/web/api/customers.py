@@ -118,7 +118,9 @@ def create_customer(
     except ValueError as exc:
         raise ApiError(409, str(exc), field="identities") from None
     if not principal.scope.contains(session, customer.org_unit_id):
-        raise ApiError(409, "an identity belongs to a customer outside your scope", "identities")
+        raise ApiError(
+            409, "an identity belongs to a customer outside your scope", field="identities"
+        )
     if not created:
         response.status_code = 200
     return CustomerPublic.model_validate(customer)
