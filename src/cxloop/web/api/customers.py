@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from cxloop.signals.customers import CustomerCreate, upsert_customer
+from cxloop.signals.customers import CustomerCreate, find_by_identity, upsert_customer
 from cxloop.store import audit
 from cxloop.store.models.customers import Customer
 from cxloop.store.scope import scoped_get, scoped_page
@@ -113,14 +113,17 @@ def create_customer(
     principal.require("customers:write")
     if not principal.scope.contains(session, body.org_unit_id):
         raise ApiError(404, f"org unit {body.org_unit_id} not found", field="org_unit_id")
+    for ident in body.identities:
+        # An identity names one customer; a caller may not reach one outside their scope.
+        owner = find_by_identity(session, ident.kind, ident.value)
+        if owner is not None and not principal.scope.contains(session, owner.org_unit_id):
+            raise ApiError(
+                409, "an identity belongs to a customer outside your scope", field="identities"
+            )
     try:
         customer, created = upsert_customer(session=session, data=body)
     except ValueError as exc:
         raise ApiError(409, str(exc), field="identities") from None
-    if not principal.scope.contains(session, customer.org_unit_id):
-        raise ApiError(
-            409, "an identity belongs to a customer outside your scope", field="identities"
-        )
     if not created:
         response.status_code = 200
     return CustomerPublic.model_validate(customer)
