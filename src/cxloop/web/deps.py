@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -93,7 +94,11 @@ def _client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-async def _check_csrf(request: Request, web: WebSession) -> None:
+async def sent_csrf_token(request: Request) -> str | None:
+    """The CSRF token the request carries (header or form field). Async because reading a
+    form is; it touches no database, so the event loop never waits on a lock."""
+    if request.method not in UNSAFE:
+        return None
     sent = request.headers.get("x-csrf-token")
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -101,11 +106,17 @@ async def _check_csrf(request: Request, web: WebSession) -> None:
         form = await request.form()
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
-    if not sent or sent != web.csrf_token:
+    return sent
+
+
+def _check_csrf(sent: str | None, web: WebSession) -> None:
+    if not sent or not hmac.compare_digest(sent, web.csrf_token):
         raise ApiError(403, "missing or invalid CSRF token", field="csrf_token", code="csrf")
 
 
-async def _resolve(request: Request, session: Session, settings: Settings) -> Principal | None:
+def _resolve(
+    request: Request, session: Session, settings: Settings, csrf: str | None
+) -> Principal | None:
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
@@ -137,7 +148,7 @@ async def _resolve(request: Request, session: Session, settings: Settings) -> Pr
         return None
     web, user = loaded
     if request.method in UNSAFE:
-        await _check_csrf(request, web)
+        _check_csrf(csrf, web)
     full = Scope.for_units(session, user.unit_ids)
     return Principal(
         user=user,
@@ -150,15 +161,24 @@ async def _resolve(request: Request, session: Session, settings: Settings) -> Pr
     )
 
 
-async def api_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
-    principal = await _resolve(request, session, settings)
+CsrfDep = Annotated[str | None, Depends(sent_csrf_token)]
+
+
+# Sync on purpose: FastAPI runs these in its thread pool, so a database wait (a row lock)
+# never blocks the event loop and every other request with it.
+def api_principal(
+    request: Request, session: SessionDep, settings: SettingsDep, csrf: CsrfDep
+) -> Principal:
+    principal = _resolve(request, session, settings, csrf)
     if principal is None:
         raise ApiError(401, "authentication required: send a session cookie or a Bearer API key")
     return principal
 
 
-async def page_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
-    principal = await _resolve(request, session, settings)
+def page_principal(
+    request: Request, session: SessionDep, settings: SettingsDep, csrf: CsrfDep
+) -> Principal:
+    principal = _resolve(request, session, settings, csrf)
     if principal is None or principal.user is None:
         raise LoginRequired
     return principal
