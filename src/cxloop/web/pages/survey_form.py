@@ -443,6 +443,24 @@ def _public_nonce(data: FormData, settings: Settings, survey_id: int) -> str:
     return _check_form_key(settings, key if isinstance(key, str) else None, f"p{survey_id}")
 
 
+def _open_public(
+    kind: str,
+    public_token: str,
+    request: Request,
+    data: FormData,
+    session: Session,
+    settings: Settings,
+) -> tuple[Form, str]:
+    """The public link's form for a post, rate-limited per visitor; (form, its ref)."""
+    if kind not in ("p", "w"):
+        raise ApiError(404, "not found")
+    ip = request.client.host if request.client else "?"
+    _guard(f"p:{public_token}:{ip}", _per_visitor)
+    survey = _public_survey(session, public_token)
+    nonce = _public_nonce(data, settings, survey.id)
+    return _public_form(request, session, public_token, nonce), f"p{survey.id}"
+
+
 @router.post("/s/{kind}/{public_token}/answer")
 def public_answer(
     kind: str,
@@ -452,14 +470,8 @@ def public_answer(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    if kind not in ("p", "w"):
-        raise ApiError(404, "not found")
-    ip = request.client.host if request.client else "?"
-    _guard(f"p:{public_token}:{ip}", _per_visitor)
-    survey = _public_survey(session, public_token)
-    nonce = _public_nonce(data, settings, survey.id)
-    form = _public_form(request, session, public_token, nonce)
-    return _save_one(request, data, session, settings, form, ref=f"p{survey.id}")
+    form, ref = _open_public(kind, public_token, request, data, session, settings)
+    return _save_one(request, data, session, settings, form, ref=ref)
 
 
 @router.post("/s/{kind}/{public_token}")
@@ -471,20 +483,14 @@ def public_submit(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    if kind not in ("p", "w"):
-        raise ApiError(404, "not found")
-    ip = request.client.host if request.client else "?"
-    _guard(f"p:{public_token}:{ip}", _per_visitor)
-    survey = _public_survey(session, public_token)
-    nonce = _public_nonce(data, settings, survey.id)
-    form = _public_form(request, session, public_token, nonce)
+    form, ref = _open_public(kind, public_token, request, data, session, settings)
     return _submit(
         request,
         data,
         session,
         settings,
         form,
-        ref=f"p{survey.id}",
+        ref=ref,
         base=f"/s/{kind}/{public_token}",
         widget=kind == "w",
     )
