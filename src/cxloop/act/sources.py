@@ -1,11 +1,12 @@
-"""Built-in record sources for dry-runs and backlog evidence (survey responses, feedback) and
-the re-survey sender, used when those areas are installed (a missing model means none)."""
+"""Built-in record sources for dry-runs and backlog evidence (survey responses, feedback,
+digital sessions) and the re-survey sender, used when those areas are installed (a missing
+model means none)."""
 
 from __future__ import annotations
 
 import importlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -79,6 +80,19 @@ def feedback_records(session: Session, rows: Sequence[Any]) -> list[RuleRecord]:
     return FeedbackSource(feedback, theme)._records(session, list(rows))
 
 
+def _in_batches(
+    session: Session, stmt: Any, to_records: Callable[[Session, list[Any]], list[RuleRecord]]
+) -> Iterator[RuleRecord]:
+    """The records of the rows ``stmt`` selects, converted 500 rows at a time."""
+    batch: list[Any] = []
+    for row in session.scalars(stmt).yield_per(500):
+        batch.append(row)
+        if len(batch) == 500:
+            yield from to_records(session, batch)
+            batch = []
+    yield from to_records(session, batch)
+
+
 class FeedbackSource:
     """Analysed feedback: ``rating``, ``sentiment``, ``theme``, ``text`` (PII-masked)."""
 
@@ -133,18 +147,69 @@ class FeedbackSource:
         stmt = select(m).where(m.occurred_at >= since).order_by(m.id)
         if unit_ids is not None:
             stmt = stmt.where(m.org_unit_id.in_(unit_ids))
-        batch: list[Any] = []
-        for row in session.scalars(stmt).yield_per(500):
-            batch.append(row)
-            if len(batch) == 500:
-                yield from self._records(session, batch)
-                batch = []
-        yield from self._records(session, batch)
+        yield from _in_batches(session, stmt, self._records)
 
     def by_ids(self, session: Session, ids: Sequence[str]) -> list[RuleRecord]:
         m = self.model
         wanted = [int(i) for i in ids if str(i).isdigit()]
         return self._records(session, list(session.scalars(select(m).where(m.id.in_(wanted)))))
+
+
+def digital_session_record(row: Any, signal_types: Iterable[str]) -> RuleRecord:
+    """The record of a scored digital session (kind ``digital_session``): ``dxs`` and
+    ``signals``, the sorted distinct signal types."""
+    return RuleRecord(
+        "digital_session",
+        str(row.id),
+        row.org_unit_id,
+        {
+            "dxs": row.dxs,
+            "signals": sorted(set(signal_types)),
+            "source": "digital",
+            "touchpoint": "web",
+        },
+        row.customer_id,
+        row.last_seen_at,
+    )
+
+
+class DigitalSessionSource:
+    """Scored sessions that were handed to the rules when they closed: the frustrated ones
+    (a live rule never sees a calm session, so neither does a dry-run)."""
+
+    def __init__(self, model: Any, signal_model: Any) -> None:
+        self.model = model
+        self.signal_model = signal_model
+
+    def _records(self, session: Session, rows: list[Any]) -> list[RuleRecord]:
+        sig = self.signal_model
+        types: dict[int, set[str]] = defaultdict(set)
+        if rows:
+            for sid, type_ in session.execute(
+                select(sig.session_id, sig.type)
+                .where(sig.session_id.in_([r.id for r in rows]))
+                .distinct()
+            ):
+                types[sid].add(type_)
+        return [digital_session_record(r, types[r.id]) for r in rows]
+
+    def _stmt(self) -> Any:
+        m = self.model
+        return select(m).where(m.frustrated.is_(True), m.dxs.is_not(None))
+
+    def recent(
+        self, session: Session, *, since: datetime, unit_ids: Sequence[int] | None
+    ) -> Iterable[RuleRecord]:
+        m = self.model
+        stmt = self._stmt().where(m.last_seen_at >= since).order_by(m.id)
+        if unit_ids is not None:
+            stmt = stmt.where(m.org_unit_id.in_(unit_ids))
+        yield from _in_batches(session, stmt, self._records)
+
+    def by_ids(self, session: Session, ids: Sequence[str]) -> list[RuleRecord]:
+        wanted = [int(i) for i in ids if str(i).isdigit()]
+        rows = session.scalars(self._stmt().where(self.model.id.in_(wanted)))
+        return self._records(session, list(rows))
 
 
 def _register() -> None:
@@ -160,6 +225,10 @@ def _register() -> None:
     if feedback is not None:
         theme = _model("cxloop.store.models.feedback", "FeedbackTheme")
         register_source("feedback", FeedbackSource(feedback, theme))
+    digital = _model("cxloop.store.models.digital", "DigitalSession")
+    if digital is not None:
+        signal = _model("cxloop.store.models.digital", "DigitalSignal")
+        register_source("digital_session", DigitalSessionSource(digital, signal))
 
 
 _register()
