@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     secret_key: str | None = None
+    previous_secret_keys: str | None = Field(
+        None,
+        description="comma-separated keys that still verify after a rotation",
+    )
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -43,7 +47,14 @@ class Settings(BaseSettings):
     pulse_min_group: int = Field(5, ge=3)
     default_language: Literal["en", "ja"] = "en"
 
-    @field_validator("database_url", "redis_url", "secret_key", "smtp_user", "smtp_password")
+    @field_validator(
+        "database_url",
+        "redis_url",
+        "secret_key",
+        "previous_secret_keys",
+        "smtp_user",
+        "smtp_password",
+    )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
@@ -72,6 +83,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "CXLOOP_SECRET_KEY must be set to at least 32 random characters in production"
                 )
+            if any(len(old) < 32 for old in self.previous_keys):
+                raise ValueError(
+                    "CXLOOP_PREVIOUS_SECRET_KEYS: every previous key must be at least 32 "
+                    "characters in production"
+                )
         return self
 
     @cached_property
@@ -91,6 +107,18 @@ class Settings(BaseSettings):
         path.write_text(key)
         path.chmod(0o600)
         return key
+
+    @property
+    def previous_keys(self) -> tuple[str, ...]:
+        raw = self.previous_secret_keys or ""
+        return tuple(k for k in (part.strip() for part in raw.split(",")) if k)
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """The key ring: the current secret first (the only one that signs), then the
+        previous ones, which still verify what was signed before a rotation."""
+        current = self.resolved_secret_key
+        return (current, *(k for k in self.previous_keys if k != current))
 
     @property
     def is_sqlite(self) -> bool:

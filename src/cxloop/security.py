@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import TimestampSigner
 
 _hasher = PasswordHasher()
 # Hashing a fixed string makes a login for an unknown e-mail cost the same as a real one.
@@ -92,3 +94,10 @@ def check_scopes(scopes: list[str]) -> list[str]:
     if unknown:
         raise ValueError(f"unknown scope {unknown[0]!r}; known: {', '.join(PERMISSIONS)}")
     return sorted(set(scopes))
+
+
+def key_ring_signer(keys: Sequence[str], salt: str) -> TimestampSigner:
+    """A signer for the key ring ``keys`` (current first): it signs with the current key
+    only and verifies with any of them, so a rotation invalidates nothing already signed."""
+    # itsdangerous signs with the last key of its list and tries every key when verifying.
+    return TimestampSigner(list(reversed(keys)), salt=salt)

@@ -48,12 +48,19 @@ def invitation_token(secret: str, inv: SurveyInvitation) -> str:
     return f"{inv.id}.{base64.urlsafe_b64encode(mac.digest()[:18]).decode()}"
 
 
-def resolve_token(session: Session, secret: str, token: str) -> SurveyInvitation | None:
+def resolve_token(
+    session: Session, secrets: str | Sequence[str], token: str
+) -> SurveyInvitation | None:
+    """The invitation of a personal-link token signed with any key of the ring ``secrets``
+    (``Settings.secret_keys``: links sent before a key rotation keep working)."""
     ident, _, _ = token.partition(".")
     if not ident.isdigit() or len(token) > 80:
         return None
     inv = session.get(SurveyInvitation, int(ident))
-    if inv is None or not hmac.compare_digest(invitation_token(secret, inv), token):
+    keys = (secrets,) if isinstance(secrets, str) else secrets
+    if inv is None or not any(
+        hmac.compare_digest(invitation_token(key, inv), token) for key in keys
+    ):
         return None
     return inv
 

@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, TimestampSigner
 from sqlalchemy.orm import Session
 
 from cxloop.config import Settings
-from cxloop.security import ROLE_PERMISSIONS
+from cxloop.security import ROLE_PERMISSIONS, key_ring_signer
 from cxloop.store import accounts, audit
 from cxloop.store.engine import session_factory
 from cxloop.store.models.auth import ApiKey, WebSession
@@ -78,7 +78,7 @@ class Principal:
 
 
 def signer(settings: Settings) -> TimestampSigner:
-    return TimestampSigner(settings.resolved_secret_key, salt="cxloop-session")
+    return key_ring_signer(settings.secret_keys, "cxloop-session")
 
 
 def request_language(request: Request, user: User | None, settings: Settings) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from cxloop.config import Settings
-from cxloop.security import new_token
+from cxloop.security import key_ring_signer, new_token
 from cxloop.signals.survey_invitations import resolve_token, unsubscribe
 from cxloop.signals.survey_logic import AnswerError, visible_questions
 from cxloop.signals.survey_responses import Form, open_invitation, open_public, save_answers
@@ -70,7 +70,7 @@ def _guard(key: str, limiter: _RateLimit = _per_link) -> None:
 
 
 def _signer(settings: Settings) -> TimestampSigner:
-    return TimestampSigner(settings.resolved_secret_key, salt="cxloop-survey-form")
+    return key_ring_signer(settings.secret_keys, "cxloop-survey-form")
 
 
 def _form_key(settings: Settings, ref: str, nonce: str) -> str:
@@ -211,7 +211,7 @@ def _friendly(handler: Callable[..., Response]) -> Callable[..., Response]:
 
 
 def _personal(session: Session, settings: Settings, token: str, request: Request) -> Form:
-    inv = resolve_token(session, settings.resolved_secret_key, token)
+    inv = resolve_token(session, settings.secret_keys, token)
     if inv is None:
         raise _InvalidLink
     return open_invitation(
