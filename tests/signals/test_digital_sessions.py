@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from cxloop.insight.digital import score_session
 from cxloop.insight.digital.events import event_from_stored
 from cxloop.jobs import JobContext
-from cxloop.signals import digital_sessions
+from cxloop.signals import listeners
 from cxloop.signals.customers import CustomerCreate, IdentityIn, upsert_customer
 from cxloop.signals.digital_sessions import close_idle_sessions
 from cxloop.signals.digital_tasks import close_digital_sessions
@@ -87,8 +88,21 @@ def test_closing_stores_exactly_what_score_session_finds(session: Session, site:
     assert abs((rage.at - row.started_at).total_seconds()) < 120
 
 
-def test_a_frustrated_session_reaches_the_act_hook(
-    session: Session, site: Any, org: Org, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def heard() -> Iterator[list[Any]]:
+    """What the ``digital_session`` listeners are handed."""
+    found: list[Any] = []
+
+    def listen(session: Session, pairs: Sequence[Any]) -> None:
+        found.extend(pairs)
+
+    listeners.subscribe("digital_session", listen)
+    yield found
+    listeners.unsubscribe("digital_session", listen)
+
+
+def test_a_frustrated_session_is_published(
+    session: Session, site: Any, org: Org, heard: list[Any]
 ) -> None:
     customer, _ = upsert_customer(
         session=session,
@@ -98,10 +112,6 @@ def test_a_frustrated_session_reaches_the_act_hook(
         ),
     )
     session.commit()
-    heard: list[Any] = []
-    monkeypatch.setattr(
-        digital_sessions._hooks, "record_arrived", lambda s, record: heard.append(record) or []
-    )
     frustrated = frustrated_visit()
     frustrated.customer_id = "visitor-9"
     ingest(session, site, frustrated.batch(), received_at=datetime.now(UTC) - timedelta(hours=1))
@@ -112,27 +122,29 @@ def test_a_frustrated_session_reaches_the_act_hook(
     assert close_idle_sessions(session=session) == 2
 
     assert len(heard) == 1  # the calm session is not handed over
-    record = heard[0]
+    closing, scored = heard[0]
     row = session.scalars(
         select(DigitalSession).where(DigitalSession.session_key == frustrated.session_id)
     ).one()
-    assert record.kind == "digital_session" and record.id == str(row.id)
-    assert record.org_unit_id == org.unit("store_a").id
-    assert record.customer_id == customer.id == row.customer_id
-    assert record.fields["dxs"] == row.dxs
-    assert "rage_click" in record.fields["signals"]
-    assert record.fields["signals"] == sorted(record.fields["signals"])
+    assert closing.id == row.id and scored.session_id == row.id
+    assert closing.org_unit_id == org.unit("store_a").id
+    assert closing.customer_id == customer.id == row.customer_id
+    assert scored.score.dxs == row.dxs
+    assert "rage_click" in {s.type for s in scored.score.signals}
 
 
-def test_a_failing_hook_does_not_lose_the_score(
-    session: Session, site: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def boom(s: Session, record: Any) -> None:
+def test_a_failing_listener_does_not_lose_the_score(session: Session, site: Any) -> None:
+    def boom(s: Session, pairs: Sequence[Any]) -> None:
         raise RuntimeError("rules are broken")
 
-    monkeypatch.setattr(digital_sessions._hooks, "record_arrived", boom)
-    ingest(session, site, frustrated_visit().batch(), received_at=datetime(2026, 1, 1, tzinfo=UTC))
-    assert close_idle_sessions(session=session) == 1
+    listeners.subscribe("digital_session", boom)
+    try:
+        ingest(
+            session, site, frustrated_visit().batch(), received_at=datetime(2026, 1, 1, tzinfo=UTC)
+        )
+        assert close_idle_sessions(session=session) == 1
+    finally:
+        listeners.unsubscribe("digital_session", boom)
     session.commit()
     assert _row(session).dxs is not None
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from cxloop.insight.digital import Event, SessionScore, score_session
 from cxloop.insight.digital.events import events_from_stored
 from cxloop.signals.digital_sites import SiteInfo, site_info
+from cxloop.signals.listeners import publish
 from cxloop.store.base import utcnow
 from cxloop.store.models.digital import (
     DigitalBatch,
@@ -27,11 +28,6 @@ from cxloop.store.models.digital import (
     DigitalSignal,
     DigitalSite,
 )
-
-try:  # the close-the-loop stage is optional: without it, sessions are only stored
-    from cxloop.act import hooks as _hooks
-except ImportError:  # pragma: no cover - depends on the installed areas
-    _hooks = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +135,7 @@ def close_idle_sessions(
         for row, scored, frustrated in close_chunk(session=session, rows=part, sites=sites):
             closed += 1
             if frustrated:
-                _notify(session, row, scored)
+                publish(session, "digital_session", [(row, scored)])
     # rows this session already holds must not show their old status and scores
     ids = {r.id for r in rows}
     for obj in list(session.identity_map.values()):
@@ -284,34 +280,3 @@ def _sites(session: Session, ids: Iterable[int]) -> dict[int, SiteInfo]:
 
 def site_of(session: Session, row: DigitalSession) -> SiteInfo:
     return _sites(session, [row.site_id])[row.site_id]
-
-
-def rule_record(row: Closing | DigitalSession, scored: ScoredSession) -> Any:
-    """The act stage's record for a scored session (kind ``digital_session``)."""
-    assert _hooks is not None
-    types = sorted({s.type for s in scored.score.signals})
-    return _hooks.RuleRecord(
-        kind="digital_session",
-        id=str(row.id),
-        org_unit_id=row.org_unit_id,
-        fields={
-            "dxs": scored.score.dxs,
-            "signals": types,
-            "source": "digital",
-            "touchpoint": "web",
-        },
-        customer_id=row.customer_id,
-        at=row.last_seen_at,
-    )
-
-
-def _notify(session: Session, row: Closing, scored: ScoredSession) -> None:
-    if _hooks is None:
-        return
-    record = rule_record(row, scored)
-    try:
-        # A failing rule must not lose the score: the hook runs in a savepoint.
-        with session.begin_nested():
-            _hooks.record_arrived(session, record)
-    except Exception:  # noqa: BLE001
-        log.exception("digital: alert rules failed for session %s", row.id)

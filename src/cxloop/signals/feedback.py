@@ -24,6 +24,7 @@ from cxloop.signals.feedback_enrich import Enrichment, cut, enrich_many
 from cxloop.signals.feedback_input import FeedbackCreate, Invalid, check_when, validate_item
 from cxloop.signals.feedback_taxonomy import analyzer_for, taxonomy_version
 from cxloop.signals.feedback_write import write_batch
+from cxloop.signals.listeners import publish
 from cxloop.store.base import utcnow
 from cxloop.store.models.feedback import Feedback
 from cxloop.store.models.org import OrgUnit
@@ -163,23 +164,12 @@ def finish(
         and p.item.source != "survey_comment"
     ]
     if created:
-        _rules_see(session, created)
+        publish(
+            session,
+            "feedback",
+            session.scalars(select(Feedback).where(Feedback.id.in_(created))).all(),
+        )
     return [results[i] for i in range(planned.size)]
-
-
-def _rules_see(session: Session, ids: list[int]) -> None:
-    """Hand newly stored records to the alert rules (close the loop), in a savepoint so a
-    failing rule never loses the records."""
-    try:
-        from cxloop.act import hooks, sources
-    except ImportError:  # the act area is optional
-        return
-    try:
-        with session.begin_nested():
-            rows = session.scalars(select(Feedback).where(Feedback.id.in_(ids))).all()
-            hooks.records_arrived(session, sources.feedback_records(session, rows))
-    except Exception:  # noqa: BLE001 - logged; the records themselves stand
-        log.exception("feedback: alert rules failed for %d records", len(ids))
 
 
 def _prepare(

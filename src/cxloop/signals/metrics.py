@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from cxloop.signals.listeners import publish
 from cxloop.store.models.metrics import (
     AGGREGATIONS,
     DIRECTIONS,
@@ -230,38 +231,5 @@ def upsert_points(*, session: Session, points: list[PointIn], source: str = "") 
     from cxloop.signals.metrics_rollup import affected, refresh_metric_rollups
 
     refresh_metric_rollups(session=session, cells=affected((k[0], k[2], k[3]) for k in latest))
-    _rules_see(session, changed)
+    publish(session, "metric_point", changed)
     return report
-
-
-def _rules_see(session: Session, points: list[PointIn]) -> None:
-    """Hand new or changed points to the alert rules as ``metric`` records, so a rule such
-    as ``metric("average_handle_time") > 600`` fires when a breaching value arrives."""
-    if not points:
-        return
-    try:
-        from cxloop.act import hooks
-    except ImportError:  # the act area is optional
-        return
-    keys = dict(
-        session.execute(
-            select(MetricDefinition.id, MetricDefinition.key).where(
-                MetricDefinition.id.in_({p.metric_id for p in points})
-            )
-        ).all()
-    )
-    records = [
-        hooks.RuleRecord(
-            kind="metric",
-            # The value is part of the id: a corrected value is a new signal for the rules.
-            id=f"{p.metric_id}:{p.org_unit_id}:{p.period}:{p.period_start}:{p.value:g}",
-            org_unit_id=p.org_unit_id,
-            fields={"metrics": {keys[p.metric_id]: p.value}},
-        )
-        for p in points
-    ]
-    try:
-        with session.begin_nested():
-            hooks.records_arrived(session, records)
-    except Exception:  # noqa: BLE001 - logged; the points themselves stand
-        log.exception("metrics: alert rules failed for %d points", len(records))

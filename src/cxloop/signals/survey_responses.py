@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cxloop.signals.listeners import publish
 from cxloop.signals.survey_definitions import SurveyDefinition
 from cxloop.signals.survey_logic import (
     AnswerError,
@@ -194,25 +195,8 @@ def save_answers(
         form.state = "used"
     session.flush()
     if complete and form.survey.kind != "pulse":
-        _rules_see(session, response, form)
+        publish(session, "survey_response", [response])
     return form
-
-
-def _rules_see(session: Session, response: SurveyResponse, form: Form) -> None:
-    """Hand a completed response to the alert rules (close the loop), in a savepoint so a
-    failing rule never loses the customer's answer."""
-    try:
-        from cxloop.act import hooks, resurvey, sources
-    except ImportError:  # the act area is optional
-        return
-    case_id = resurvey.case_of_wave(form.invitation.wave) if form.invitation else None
-    try:
-        with session.begin_nested():
-            hooks.record_arrived(
-                session, sources.response_record(response, resurvey_case_id=case_id)
-            )
-    except Exception:  # noqa: BLE001 - logged; the response itself stands
-        log.exception("surveys: alert rules failed for response %s", response.id)
 
 
 def _save_anonymous_pulse(session: Session, form: Form, complete: bool, now: datetime) -> None:
