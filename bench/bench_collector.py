@@ -232,33 +232,6 @@ def load_test(url: str, seconds: int, connections: int, tmp: Path) -> dict[str, 
     }
 
 
-def _wire(e: Any) -> dict[str, Any]:
-    """A detector Event back in wire format (the generator speaks Events)."""
-    d: dict[str, Any] = {"type": e.type, "ts": e.ts, "seq": e.seq, "url": e.url}
-    t = e.type
-    if t == "pageview":
-        d |= {"nav": e.nav or "load", "ref": "", "vw": e.vw, "vh": e.vh, "dh": e.dh}
-    elif t == "click":
-        d |= {"x": e.x, "y": e.y, "sel": e.selector, "tag": e.name, "kind": e.kind or "other"}
-    elif t == "move":
-        d |= {"x": e.x, "y": e.y}
-    elif t == "scroll":
-        d |= {"y": e.y, "vh": e.vh, "dh": e.dh}
-    elif t == "resize":
-        d |= {"w": e.vw, "h": e.vh}
-    elif t == "orientation":
-        d |= {"o": e.state, "w": e.vw, "h": e.vh}
-    elif t in ("visibility", "focus"):
-        d |= {"state": e.state}
-    elif t == "error":
-        d |= {"name": e.name}
-    elif t.startswith("field_"):
-        d |= {"sel": e.selector, "form": e.form, "kind": e.kind}
-    elif t == "submit":
-        d |= {"form": e.form or e.selector}
-    return d
-
-
 def score_path(url: str, n: int) -> dict[str, Any]:
     """Store n generated sessions, then time closing (reading, scoring, storing) them."""
     import numpy as np
@@ -266,7 +239,7 @@ def score_path(url: str, n: int) -> dict[str, Any]:
 
     from cxloop.config import load_settings
     from cxloop.insight.digital import SIGNAL_TYPES
-    from cxloop.insight.digital.synthetic import synthetic_session
+    from cxloop.insight.digital.synthetic import synthetic_session, to_wire
     from cxloop.signals.digital_collect import check_batch
     from cxloop.signals.digital_ingest import Arrival, store_arrivals
     from cxloop.signals.digital_sessions import close_idle_sessions
@@ -288,7 +261,7 @@ def score_path(url: str, n: int) -> dict[str, Any]:
             if rng.random() < 0.3:
                 k = int(rng.integers(1, 4))
                 frustration = list(rng.choice(SIGNAL_TYPES, size=k, replace=False))
-            events = [_wire(e) for e in synthetic_session(rng, frustration=frustration)]
+            events = [to_wire(e) for e in synthetic_session(rng, frustration=frustration)]
             events_total += len(events)
             for j in range(0, len(events), 50):
                 chunk = events[j : j + 50]

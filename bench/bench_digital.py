@@ -28,7 +28,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from cxloop.insight.digital import SIGNAL_TYPES, Event, parse_batch, score_session  # noqa: E402
-from cxloop.insight.digital.synthetic import synthetic_session  # noqa: E402
+from cxloop.insight.digital.synthetic import synthetic_session, to_wire  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -64,30 +64,13 @@ def time_scoring(sessions: list[list[Event]], repeats: int) -> tuple[list[float]
     return cpu, wall
 
 
-def _wire(e: Event) -> dict[str, object]:
-    base: dict[str, object] = {"type": e.type, "ts": e.ts, "seq": e.seq, "url": e.url}
-    extra: dict[str, dict[str, object]] = {
-        "pageview": {"nav": e.nav or "load", "ref": "", "vw": e.vw, "vh": e.vh, "dh": e.dh},
-        "click": {"x": e.x, "y": e.y, "sel": e.selector, "tag": e.name, "kind": e.kind},
-        "move": {"x": e.x, "y": e.y},
-        "scroll": {"y": e.y, "vh": e.vh, "dh": e.dh},
-        "orientation": {"o": e.state, "w": e.vw, "h": e.vh},
-        "error": {"name": e.name},
-        "field_focus": {"sel": e.selector, "form": e.form, "kind": e.kind},
-        "field_input": {"sel": e.selector, "form": e.form, "kind": e.kind},
-        "field_blur": {"sel": e.selector, "form": e.form, "kind": e.kind},
-        "submit": {"form": e.form},
-    }
-    return {**base, **extra.get(e.type, {})}
-
-
 def make_batches(sessions: list[list[Event]]) -> list[str]:
     """Cut sessions into ~3 s batches as tracker.js would send them."""
     bodies = []
     for i, events in enumerate(sessions):
         chunk: list[dict[str, object]] = []
         for e in events:
-            chunk.append(_wire(e))
+            chunk.append(to_wire(e))
             if e.ts - int(str(chunk[0]["ts"])) >= 3000 or len(chunk) >= 200:
                 bodies.append(_body(i, len(bodies), chunk))
                 chunk = []

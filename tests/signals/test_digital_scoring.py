@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,9 +13,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cxloop.insight.digital import SIGNAL_TYPES, Event, event_from_stored, score_session
+from cxloop.insight.digital import (
+    SIGNAL_TYPES,
+    Event,
+    event_from_stored,
+    score_session,
+    score_stored,
+)
 from cxloop.insight.digital.events import events_from_stored
-from cxloop.insight.digital.synthetic import synthetic_session
+from cxloop.insight.digital.synthetic import synthetic_session, to_wire
 from cxloop.signals.digital_sessions import close_idle_sessions
 from cxloop.store.models.digital import DigitalPageScore, DigitalSession, DigitalSignal
 from tests.conftest import Org
@@ -63,34 +70,20 @@ def test_events_from_stored_equal_event_from_stored_field_by_field():
         batched[0].ts = 5  # type: ignore[misc]
 
 
-def _wire(e: Event) -> dict[str, Any]:
-    d: dict[str, Any] = {"type": e.type, "ts": e.ts, "seq": e.seq, "url": e.url}
-    extra: dict[str, dict[str, Any]] = {
-        "pageview": {"nav": e.nav or "load", "vw": e.vw, "vh": e.vh, "dh": e.dh},
-        "click": {"x": e.x, "y": e.y, "sel": e.selector, "tag": e.name, "kind": e.kind},
-        "move": {"x": e.x, "y": e.y},
-        "scroll": {"y": e.y, "vh": e.vh, "dh": e.dh},
-        "orientation": {"o": e.state, "w": e.vw, "h": e.vh},
-        "visibility": {"state": e.state},
-        "focus": {"state": e.state},
-        "error": {"name": e.name},
-        "field_focus": {"sel": e.selector, "form": e.form, "kind": e.kind},
-        "field_input": {"sel": e.selector, "form": e.form, "kind": e.kind},
-        "field_blur": {"sel": e.selector, "form": e.form, "kind": e.kind},
-        "submit": {"form": e.form},
-    }
-    return d | extra.get(e.type, {})
-
-
 def test_generated_sessions_score_the_same_from_either_reader():
     rng = np.random.default_rng(5)
     for i in range(60):
         frustration = list(rng.choice(SIGNAL_TYPES, size=1 + i % 3, replace=False))
-        wire = [_wire(e) for e in synthetic_session(rng, frustration=frustration)]
+        wire = [to_wire(e) for e in synthetic_session(rng, frustration=frustration)]
         text = json.dumps(wire)
         slow = score_session([event_from_stored(d) for d in json.loads(text)])
         fast = score_session(events_from_stored(json.loads(text)))
         assert fast == slow
+        # the closing path: dicts scored as they are, in any order, with resent events
+        resent = json.loads(text) + json.loads(text)[: 20 + i]
+        random.Random(i).shuffle(resent)
+        assert score_stored(resent) == slow
+        assert score_stored(json.loads(text)) == slow
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from cxloop.insight.digital.events import (
     events_from_wire,
     parse_batch,
 )
-from cxloop.insight.digital.score import PageScore, SessionScore, score_session
+from cxloop.insight.digital.score import PageScore, SessionScore, score_session, score_stored
 from cxloop.insight.digital.session import Page
 from cxloop.insight.digital.signal import SIGNAL_TYPES, Signal
 from cxloop.insight.digital.thresholds import DEFAULT_THRESHOLDS, Thresholds
@@ -44,5 +44,6 @@ __all__ = [
     "events_from_wire",
     "parse_batch",
     "score_session",
+    "score_stored",
     "scroll_norms",
 ]

@@ -98,7 +98,9 @@ def _thrashed_cursor(ix: SessionIndex, th: Thresholds) -> list[Signal]:
     evs = ix.events
     t = ix.ts[moves].astype(np.float64)
     # Positions as complex numbers: one array op does the work of two on x and y.
-    z = np.array([evs[p].x for p in moves]) + 1j * np.array([evs[p].y for p in moves])
+    z = np.array(ix.column("x", moves), dtype=np.float64) + 1j * np.array(
+        ix.column("y", moves), dtype=np.float64
+    )
     dt = t[1:] - t[:-1]
     ok = (dt > 0) & (dt <= th.thrash_max_gap_ms)
     safe = np.where(ok, dt, 1.0) / 1000.0
@@ -188,17 +190,18 @@ def _excessive_scroll(
 
 def _page_scroll_reversals(ix: SessionIndex, th: Thresholds) -> dict[int, list[int]]:
     per_page: dict[int, tuple[list[float], list[int]]] = {}
-    for pos in ix.of("scroll"):
-        e = ix.events[pos]
-        ys, ts = per_page.setdefault(ix.page_of[pos], ([], []))
-        ys.append(e.y)
-        ts.append(e.ts)
+    pos = ix.of("scroll")
+    page_of = ix.page_of
+    for p, y, t in zip(pos, ix.column("y", pos), ix.ts[pos].tolist(), strict=True):
+        ys, ts = per_page.setdefault(page_of[p], ([], []))
+        ys.append(y)
+        ts.append(t)
     return {p: _scroll_reversals(ys, ts, th.scroll_min_leg_px) for p, (ys, ts) in per_page.items()}
 
 
 def _device_rotation(ix: SessionIndex, th: Thresholds) -> list[Signal]:
     pos = ix.of("orientation")
-    times = [ix.events[p].ts for p in pos]
+    times = ix.ts[pos].tolist()
     out = []
     for start, end, n in _bursts(times, th.rotation_min_changes, th.rotation_window_ms):
         e = ix.events[pos[start]]

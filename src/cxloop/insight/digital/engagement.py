@@ -61,11 +61,10 @@ def engagement_indexed(
         )
         for p in ix.pages
     ]
-    evs = ix.events
     depths = [p.max_scroll_depth for p in per_page]
     session = SessionEngagement(
         pages=len(per_page),
-        duration_ms=(evs[-1].ts - evs[0].ts) if evs else 0,
+        duration_ms=int(ix.ts[-1] - ix.ts[0]) if ix.ts.size else 0,
         active_ms=int(active.sum()),
         max_scroll_depth=max(depths, default=0.0),
         mean_scroll_depth=sum(depths) / len(depths) if depths else 0.0,
@@ -112,12 +111,14 @@ def _active_ms(ix: SessionIndex, window: int) -> np.ndarray:
 
 def _scroll_depths(ix: SessionIndex) -> list[float]:
     depth = [0.0] * len(ix.pages)
-    evs = ix.events
-    for pos in ix.of("pageview") + ix.of("scroll"):
-        e = evs[pos]
-        if e.dh > 0:
-            seen = min(1.0, max(0.0, (e.y + e.vh) / e.dh))
-            page = ix.page_of[pos]
+    at = ix.of("pageview") + ix.of("scroll")
+    page_of = ix.page_of
+    for pos, y, vh, dh in zip(
+        at, ix.column("y", at), ix.column("vh", at), ix.column("dh", at), strict=True
+    ):
+        if dh > 0:
+            seen = min(1.0, max(0.0, (y + vh) / dh))
+            page = page_of[pos]
             if seen > depth[page]:
                 depth[page] = seen
     return depth

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, overload
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
@@ -310,25 +310,46 @@ _new = object.__new__
 _set = object.__setattr__
 
 
-def events_from_stored(items: Iterable[dict[str, Any]]) -> list[Event]:
-    """`event_from_stored` for many events at once, several times faster.
+def stored_event(d: dict[str, Any]) -> Event:
+    """Wrap one stored wire dict as an Event without copying it (renamed fields are added to
+    the dict). Equal field by field to `event_from_stored`'s event for a valid stored event."""
+    names = _STORED_RENAMES.get(d["type"])
+    if names is not None:
+        for src, dst in names.items():
+            if src in d:
+                d[dst] = d[src]
+    e = _new(StoredEvent)
+    _set(e, "__dict__", d)
+    return e
 
-    Takes the dicts over (renamed fields are added to them; do not reuse them). Valid
-    stored events give events equal field by field to `event_from_stored`'s.
-    """
-    renames = _STORED_RENAMES
-    out: list[Event] = []
-    append = out.append
-    for d in items:
-        names = renames.get(d["type"])
-        if names is not None:
-            for src, dst in names.items():
-                if src in d:
-                    d[dst] = d[src]
-        e = _new(StoredEvent)
-        _set(e, "__dict__", d)
-        append(e)
-    return out
+
+def events_from_stored(items: Iterable[dict[str, Any]]) -> list[Event]:
+    """`stored_event` for many events at once (takes the dicts over: do not reuse them)."""
+    return [stored_event(d) for d in items]
+
+
+class StoredEvents(Sequence[Event]):
+    """A session's stored wire dicts read as Events, each wrapped only when a detector looks
+    at it: most events (mouse moves) are only ever read as columns (see SessionIndex)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, i: int) -> Event: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Event]: ...
+
+    def __getitem__(self, i: int | slice) -> Event | list[Event]:
+        if isinstance(i, slice):
+            return [stored_event(d) for d in self.items[i]]
+        return stored_event(self.items[i])
 
 
 def ordered(events: Sequence[Event]) -> list[Event]:

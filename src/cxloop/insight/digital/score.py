@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cxloop.insight.digital.detectors import detect_indexed
 from cxloop.insight.digital.dxs import DEFAULT_WEIGHTS, DxsWeights, HotSpot, hot_spots, score
@@ -13,7 +14,7 @@ from cxloop.insight.digital.engagement import (
     engagement_indexed,
 )
 from cxloop.insight.digital.events import Event
-from cxloop.insight.digital.session import Page, index_session
+from cxloop.insight.digital.session import Page, SessionIndex, index_session, index_stored
 from cxloop.insight.digital.signal import Signal
 from cxloop.insight.digital.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
@@ -55,7 +56,33 @@ def score_session(
     Score a session once it has ended (30 minutes without events): an open form still being
     filled in would otherwise count as abandoned.
     """
-    ix = index_session(events)
+    return score_indexed(
+        index_session(events), thresholds, weights=weights, scroll_norms=scroll_norms
+    )
+
+
+def score_stored(
+    items: list[dict[str, Any]],
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    *,
+    weights: DxsWeights = DEFAULT_WEIGHTS,
+    scroll_norms: Mapping[str, float] | None = None,
+) -> SessionScore:
+    """`score_session` over stored wire-format event dicts (validated when they arrived),
+    without turning every event into an object first: the fast path of closing sessions.
+    Takes the dicts over (fields are added to them)."""
+    return score_indexed(
+        index_stored(items), thresholds, weights=weights, scroll_norms=scroll_norms
+    )
+
+
+def score_indexed(
+    ix: SessionIndex,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    *,
+    weights: DxsWeights = DEFAULT_WEIGHTS,
+    scroll_norms: Mapping[str, float] | None = None,
+) -> SessionScore:
     if not ix.events:
         raise ValueError("cannot score a session without events")
     signals = detect_indexed(ix, thresholds, scroll_norms)

@@ -6,12 +6,13 @@ index is columnar (NumPy) because scoring must keep up with thousands of session
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from cxloop.insight.digital.events import EVENT_TYPES, Event
+from cxloop.insight.digital.events import EVENT_TYPES, Event, StoredEvents
 
 _TYPES: tuple[str, ...] = tuple(sorted(EVENT_TYPES))
 _CODE: dict[str, int] = {t: i for i, t in enumerate(_TYPES)}
@@ -32,16 +33,31 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class SessionIndex:
-    events: list[Event]
+    events: Sequence[Event]
     pages: list[Page]
     page_of: list[int]  # page index of each event
     page_arr: np.ndarray  # the same as an int64 array
     ts: np.ndarray  # client time of each event, int64
     codes: np.ndarray  # event type code of each event (see type_code)
     by_type: dict[str, list[int]]  # positions of each type, in order
+    raw: list[dict[str, Any]] | None = None  # the stored wire dicts behind events, if any
 
     def of(self, type_: str) -> list[int]:
         return self.by_type.get(type_, [])
+
+    def column(self, name: str, positions: Sequence[int]) -> list[Any]:
+        """One field of the move, scroll or pageview events at ``positions`` (their fields
+        are named alike on the wire and in Event), read straight from the stored dicts."""
+        raw = self.raw
+        if raw is not None:
+            default = _PLAIN[name]
+            return [raw[p].get(name, default) for p in positions]
+        evs = self.events
+        return [getattr(evs[p], name) for p in positions]
+
+
+# Event fields with the same name on the wire, and their defaults (see Event).
+_PLAIN: dict[str, Any] = {"ts": 0, "x": 0.0, "y": 0.0, "vh": 0, "dh": 0, "url": ""}
 
 
 def type_code(type_: str) -> int:
@@ -53,23 +69,50 @@ def index_session(events: Sequence[Event]) -> SessionIndex:
     """Order (client time, then sequence number), drop resent duplicates, and index."""
     evs = list(events)
     ts = np.array([e.ts for e in evs], dtype=np.int64)
-    if ts.size > 1 and not bool(np.all(ts[1:] > ts[:-1])):
-        seq = np.array([e.seq for e in evs], dtype=np.int64)
-        dt, ds = np.diff(ts), np.diff(seq)
-        if not bool(np.all((dt > 0) | ((dt == 0) & (ds > 0)))):
-            order = np.lexsort((seq, ts))
-            ts, seq = ts[order], seq[order]
-            # A resend repeats (ts, seq) exactly; two real events never share both.
-            keep = np.ones(ts.size, dtype=bool)
-            keep[1:] = (np.diff(ts) != 0) | (np.diff(seq) != 0)
-            order, ts = order[keep], ts[keep]
-            evs = [evs[i] for i in order.tolist()]
+    order = _order(ts, lambda: [e.seq for e in evs])
+    if order is not None:
+        evs = [evs[i] for i in order]
+        ts = ts[order]
     codes = np.array([_CODE[e.type] for e in evs], dtype=np.int64)
+    return _index(evs, ts, codes, None)
+
+
+def index_stored(items: list[dict[str, Any]]) -> SessionIndex:
+    """`index_session` over stored wire dicts (validated when they arrived), which stay
+    dicts: events are wrapped only when a detector reads one (see StoredEvents)."""
+    ts = np.array([d["ts"] for d in items], dtype=np.int64)
+    order = _order(ts, lambda: [d["seq"] for d in items])
+    if order is not None:
+        items = [items[i] for i in order]
+        ts = ts[order]
+    codes = np.array([_CODE[d["type"]] for d in items], dtype=np.int64)
+    return _index(StoredEvents(items), ts, codes, items)
+
+
+def _order(ts: np.ndarray, seqs: Callable[[], list[int]]) -> list[int] | None:
+    """Positions in session order without resent duplicates, or None if already so."""
+    if ts.size < 2 or bool(np.all(ts[1:] > ts[:-1])):
+        return None
+    seq = np.array(seqs(), dtype=np.int64)
+    dt, ds = np.diff(ts), np.diff(seq)
+    if bool(np.all((dt > 0) | ((dt == 0) & (ds > 0)))):
+        return None
+    order = np.lexsort((seq, ts))
+    ts, seq = ts[order], seq[order]
+    # A resend repeats (ts, seq) exactly; two real events never share both.
+    keep = np.ones(ts.size, dtype=bool)
+    keep[1:] = (np.diff(ts) != 0) | (np.diff(seq) != 0)
+    return list(order[keep].tolist())
+
+
+def _index(
+    evs: Sequence[Event], ts: np.ndarray, codes: np.ndarray, raw: list[dict[str, Any]] | None
+) -> SessionIndex:
     by_type = _bucket(codes)
     n = len(evs)
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return SessionIndex(evs, [], [], empty, ts, codes, by_type)
+        return SessionIndex(evs, [], [], empty, ts, codes, by_type, raw)
 
     starts = by_type.get("pageview", [])
     if not starts or starts[0] != 0:
@@ -78,14 +121,21 @@ def index_session(events: Sequence[Event]) -> SessionIndex:
     page_arr = np.searchsorted(start_arr, np.arange(n), side="right") - 1
     lasts = [*(s - 1 for s in starts[1:]), n - 1]
     hide_end = _first_pagehide_ts(by_type.get("pagehide", []), page_arr, ts, len(starts))
+    urls = _urls(evs, raw, starts)
     pages = []
     for i, (first, last) in enumerate(zip(starts, lasts, strict=True)):
         end = hide_end[i]
         if end < 0:
             # Without a pagehide (SPA route change) the stay runs to the next page view.
             end = int(ts[starts[i + 1]]) if i + 1 < len(starts) else int(ts[last])
-        pages.append(Page(i, evs[first].url, int(ts[first]), end, first, last))
-    return SessionIndex(evs, pages, page_arr.tolist(), page_arr, ts, codes, by_type)
+        pages.append(Page(i, urls[i], int(ts[first]), end, first, last))
+    return SessionIndex(evs, pages, page_arr.tolist(), page_arr, ts, codes, by_type, raw)
+
+
+def _urls(evs: Sequence[Event], raw: list[dict[str, Any]] | None, at: list[int]) -> list[str]:
+    if raw is not None:
+        return [raw[p]["url"] for p in at]
+    return [evs[p].url for p in at]
 
 
 def _bucket(codes: np.ndarray) -> dict[str, list[int]]:

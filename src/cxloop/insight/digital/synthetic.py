@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -162,3 +163,26 @@ def _act_out(w: _Writer, wanted: set[str]) -> None:
         w.pageview("/shoes/sale")
         w.emit("pagehide", 1500)
         w.pageview(here, nav="back_forward")
+
+
+def to_wire(e: Event) -> dict[str, Any]:
+    """A detector Event back in the tracker's wire format (the generator speaks Events)."""
+    d: dict[str, Any] = {"type": e.type, "ts": e.ts, "seq": e.seq, "url": e.url}
+    t = e.type
+    if t == "pageview":
+        d |= {"nav": e.nav or "load", "ref": "", "vw": e.vw, "vh": e.vh, "dh": e.dh}
+    elif t == "click":
+        d |= {"x": e.x, "y": e.y, "sel": e.selector, "tag": e.name, "kind": e.kind or "other"}
+    elif t in ("move", "scroll"):
+        d |= {"x": e.x, "y": e.y} if t == "move" else {"y": e.y, "vh": e.vh, "dh": e.dh}
+    elif t in ("resize", "orientation"):
+        d |= {"w": e.vw, "h": e.vh} | ({"o": e.state} if t == "orientation" else {})
+    elif t in ("visibility", "focus"):
+        d |= {"state": e.state}
+    elif t == "error":
+        d |= {"name": e.name}
+    elif t.startswith("field_"):
+        d |= {"sel": e.selector, "form": e.form, "kind": e.kind}
+    elif t == "submit":
+        d |= {"form": e.form or e.selector}
+    return d
