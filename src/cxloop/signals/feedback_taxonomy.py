@@ -13,7 +13,7 @@ import threading
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from cxloop.insight.text import (
@@ -66,35 +66,44 @@ class ThemePublic(BaseModel):
     origin: str
 
 
-def ensure_seeded(session: Session) -> TaxonomyState:
-    """The taxonomy state row, creating it and the default themes when missing.
+def seed_default_taxonomy(bind: Session | Connection) -> bool:
+    """Store the bundled default taxonomy unless a taxonomy exists; True if it seeded.
 
-    Two requests may both find it missing: the one whose state row (id 1) goes in seeds,
+    Two writers may both find it missing: the one whose state row (id 1) goes in seeds,
     the other's insert does nothing (PostgreSQL waits for the first to commit; SQLite
-    writers take turns), so neither fails on a unique key.
+    writers take turns), so neither fails on a unique key. Runs in the migrations, so
+    that no request pays for it (on SQLite it holds the write lock).
     """
+    claim = insert_ignoring(bind, TaxonomyState.__table__).values(  # type: ignore[arg-type]
+        id=1, version=1, updated_at=utcnow()
+    )
+    if bind.execute(claim.returning(TaxonomyState.id)).first() is None:
+        return False
+    themes = [
+        {
+            "key": theme.id,
+            "name_en": theme.name["en"],
+            "name_ja": theme.name["ja"],
+            "parent_key": theme.parent,
+            "description": theme.description,
+            "terms": {k: list(v) for k, v in theme.terms.items()},
+            "phrases": {k: list(v) for k, v in theme.phrases.items()},
+            "origin": "default",
+            "updated_at": utcnow(),
+        }
+        for theme in default_taxonomy().themes
+    ]
+    bind.execute(insert_ignoring(bind, ThemeDefinition.__table__), themes)  # type: ignore[arg-type]
+    return True
+
+
+def ensure_seeded(session: Session) -> TaxonomyState:
+    """The taxonomy state row; seeds the default themes if the database has none
+    (a database emptied after its migrations: the migrations seed a new one)."""
     state = session.scalar(select(TaxonomyState).order_by(TaxonomyState.id).limit(1))
     if state is not None:
         return state
-    claim = insert_ignoring(session, TaxonomyState.__table__).values(  # type: ignore[arg-type]
-        id=1, version=1, updated_at=utcnow()
-    )
-    if session.execute(claim.returning(TaxonomyState.id)).first() is not None:
-        themes = [
-            {
-                "key": theme.id,
-                "name_en": theme.name["en"],
-                "name_ja": theme.name["ja"],
-                "parent_key": theme.parent,
-                "description": theme.description,
-                "terms": {k: list(v) for k, v in theme.terms.items()},
-                "phrases": {k: list(v) for k, v in theme.phrases.items()},
-                "origin": "default",
-                "updated_at": utcnow(),
-            }
-            for theme in default_taxonomy().themes
-        ]
-        session.execute(insert_ignoring(session, ThemeDefinition.__table__), themes)  # type: ignore[arg-type]
+    seed_default_taxonomy(session)
     state = session.scalar(select(TaxonomyState).order_by(TaxonomyState.id).limit(1))
     assert state is not None
     return state

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Connection, Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -32,9 +32,9 @@ _IDENTITIES: Table = CustomerIdentity.__table__  # type: ignore[assignment]
 _LOOKUP_CHUNK = 500
 
 
-def insert_ignoring(session: Session, table: Table) -> Insert:
+def insert_ignoring(bind: Session | Connection, table: Table) -> Insert:
     """``INSERT INTO table ... ON CONFLICT DO NOTHING`` for the session's database."""
-    dialect = session.get_bind().dialect.name
+    dialect = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     if dialect == "sqlite":
