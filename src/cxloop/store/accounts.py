@@ -114,6 +114,7 @@ def create_api_key(
     scopes: list[str],
     unit: OrgUnit,
     created_by: User | None = None,
+    actor: audit.Actor | None = None,
 ) -> tuple[str, ApiKey]:
     """A new key; the full key is returned once and never stored."""
     key, prefix, key_hash = new_api_key()
@@ -127,15 +128,19 @@ def create_api_key(
     )
     session.add(row)
     session.flush()
-    actor = (
-        audit.Actor(user_id=created_by.id, label=created_by.email) if created_by else audit.SYSTEM
-    )
+    if actor is None:
+        actor = (
+            audit.Actor(user_id=created_by.id, label=created_by.email)
+            if created_by
+            else audit.SYSTEM
+        )
     audit.record(
         session,
         actor,
         "api_key_created",
         target_type="api_key",
         target_id=row.id,
+        org_unit_id=unit.id,
         scopes=row.scopes,
     )
     return key, row

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from cxloop.store.base import utcnow
 from cxloop.store.models.auth import AuditEntry
+from cxloop.store.models.org import OrgUnit
+
+if TYPE_CHECKING:
+    from cxloop.store.scope import Scope
 
 AUDIT_ACTIONS = (
     "login",
@@ -19,6 +23,10 @@ AUDIT_ACTIONS = (
     "logout",
     "permission_change",
     "user_created",
+    "user_activated",
+    "user_deactivated",
+    "user_unlocked",
+    "password_reset",
     "api_key_created",
     "api_key_revoked",
     "export",
@@ -69,3 +77,43 @@ def sweep(session: Session, retention_days: int) -> int:
     cutoff = utcnow() - timedelta(days=retention_days)
     result = session.execute(delete(AuditEntry).where(AuditEntry.at < cutoff))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def search(
+    session: Session,
+    scope: Scope,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AuditEntry], int]:
+    """Entries visible in ``scope``, newest first, and their total count.
+
+    Entries with no unit (logins, system) count as the company's: only auditors of the
+    whole company see them.
+    """
+    from cxloop.store.scope import scoped_page
+
+    filters: list[ColumnElement[bool]] = []
+    if action:
+        filters.append(AuditEntry.action == action)
+    if actor:
+        filters.append(func.lower(AuditEntry.actor_label).like(f"%{actor.strip().lower()}%"))
+    if since is not None:
+        filters.append(AuditEntry.at >= since)
+    if until is not None:
+        filters.append(AuditEntry.at < until)
+    root = select(OrgUnit.id).where(OrgUnit.parent_id.is_(None)).limit(1).scalar_subquery()
+    return scoped_page(
+        session,
+        scope,
+        AuditEntry,
+        filters=filters,
+        order_by=AuditEntry.id.desc(),
+        limit=limit,
+        offset=offset,
+        unit_column=func.coalesce(AuditEntry.org_unit_id, root),
+    )

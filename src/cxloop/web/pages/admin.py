@@ -1,0 +1,395 @@
+"""Administration pages: people (create, access, deactivate, unlock, new password), API keys
+(create shown once, revoke) and the audit log (filters, CSV export), all inside the caller's
+scope and through the same rules as the API (``cxloop.store.admin``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from cxloop.engage.exports import to_csv
+from cxloop.security import PERMISSIONS, ROLE_PERMISSIONS
+from cxloop.store import admin as people
+from cxloop.store import audit
+from cxloop.store.admin import AdminError
+from cxloop.store.models.org import ROLES
+from cxloop.store.org import subtree
+from cxloop.web.api.admin import admin_of
+from cxloop.web.deps import PageUser, Principal, SessionDep
+from cxloop.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+NOTICES = ("created", "saved", "unlocked", "password_set")
+AUDIT_COLUMNS = ("at", "actor", "action", "target_type", "target_id", "org_unit_id", "ip")
+
+
+def _units(session: SessionDep, principal: Principal) -> list[Any]:
+    return subtree(session, principal.scope.unit_paths)
+
+
+def _users_page(
+    request: Request,
+    principal: Principal,
+    session: SessionDep,
+    *,
+    q: str = "",
+    offset: int = 0,
+    error: AdminError | None = None,
+    notice: str | None = None,
+) -> Response:
+    admin_of(principal)
+    rows, count = people.visible_users(
+        session, principal.scope, q=q, limit=PAGE_SIZE, offset=offset
+    )
+    units = _units(session, principal)
+    names = {
+        u.id: (u.name_ja if principal.language == "ja" and u.name_ja else u.name) for u in units
+    }
+    return render(
+        request,
+        "admin/users.html",
+        principal,
+        session=session,
+        status_code=error.status if error else 200,
+        users=rows,
+        count=count,
+        q=q,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        units=units,
+        unit_names=names,
+        roles=[r for r in ROLES if ROLE_PERMISSIONS[r] <= principal.permissions],
+        locked={u.id for u in rows if people.is_locked(u)},
+        manageable={u.id for u in rows if _all_in_scope(session, principal, u.unit_ids)},
+        error=error,
+        notice=notice,
+        section="users",
+    )
+
+
+def _all_in_scope(session: SessionDep, principal: Principal, unit_ids: list[int]) -> bool:
+    return all(principal.scope.contains(session, i) for i in unit_ids)
+
+
+@router.get("/admin")
+def admin_home(principal: PageUser) -> Response:
+    target = "/admin/users" if principal.can("users:admin") else "/admin/audit"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/admin/users")
+def users_page(
+    request: Request,
+    principal: PageUser,
+    session: SessionDep,
+    q: str = "",
+    offset: int = 0,
+    notice: str = "",
+) -> Response:
+    return _users_page(
+        request,
+        principal,
+        session,
+        q=q,
+        offset=max(offset, 0),
+        notice=f"admin.notice.{notice}" if notice in NOTICES else None,
+    )
+
+
+def _change(
+    request: Request,
+    principal: Principal,
+    session: SessionDep,
+    change: Callable[[people.Admin], object],
+    notice: str,
+) -> Response:
+    assert notice in NOTICES
+    """Apply one change; on refusal the page comes back with the reason beside the form."""
+    admin = admin_of(principal)
+    try:
+        change(admin)
+    except AdminError as exc:
+        session.rollback()
+        return _users_page(request, principal, session, error=exc)
+    return RedirectResponse(f"/admin/users?notice={notice}", status_code=303)
+
+
+@router.post("/admin/users")
+def create_user_form(
+    request: Request,
+    principal: PageUser,
+    session: SessionDep,
+    email: Annotated[str, Form()],
+    role: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    name: Annotated[str, Form()] = "",
+    language: Annotated[str, Form()] = "",
+    unit_ids: Annotated[list[int] | None, Form()] = None,
+) -> Response:
+    def change(admin: people.Admin) -> object:
+        return people.add_user(
+            session,
+            admin,
+            email=email,
+            name=name,
+            role=role,
+            unit_ids=unit_ids or [],
+            password=password,
+            language=language or None,
+        )
+
+    return _change(request, principal, session, change, "created")
+
+
+@router.post("/admin/users/{user_id}/access")
+def access_form(
+    request: Request,
+    user_id: int,
+    principal: PageUser,
+    session: SessionDep,
+    role: Annotated[str, Form()],
+    unit_ids: Annotated[list[int] | None, Form()] = None,
+) -> Response:
+    def change(admin: people.Admin) -> object:
+        return people.change_access(session, admin, user_id, role=role, unit_ids=unit_ids or [])
+
+    return _change(request, principal, session, change, "saved")
+
+
+@router.post("/admin/users/{user_id}/active")
+def active_form(
+    request: Request,
+    user_id: int,
+    principal: PageUser,
+    session: SessionDep,
+    active: Annotated[int, Form()],
+) -> Response:
+    def change(admin: people.Admin) -> object:
+        return people.set_active(session, admin, user_id, bool(active))
+
+    return _change(request, principal, session, change, "saved")
+
+
+@router.post("/admin/users/{user_id}/unlock")
+def unlock_form(
+    request: Request, user_id: int, principal: PageUser, session: SessionDep
+) -> Response:
+    def change(admin: people.Admin) -> object:
+        return people.unlock(session, admin, user_id)
+
+    return _change(request, principal, session, change, "unlocked")
+
+
+@router.post("/admin/users/{user_id}/password")
+def password_form(
+    request: Request,
+    user_id: int,
+    principal: PageUser,
+    session: SessionDep,
+    password: Annotated[str, Form()],
+) -> Response:
+    def change(admin: people.Admin) -> object:
+        return people.reset_password(session, admin, user_id, password)
+
+    return _change(request, principal, session, change, "password_set")
+
+
+# --- API keys -----------------------------------------------------------------------------
+
+
+def _keys_page(
+    request: Request,
+    principal: Principal,
+    session: SessionDep,
+    *,
+    offset: int = 0,
+    error: AdminError | None = None,
+    new_key: str | None = None,
+) -> Response:
+    admin_of(principal)
+    rows, count = people.visible_keys(session, principal.scope, limit=PAGE_SIZE, offset=offset)
+    units = _units(session, principal)
+    return render(
+        request,
+        "admin/api_keys.html",
+        principal,
+        session=session,
+        status_code=error.status if error else 200,
+        keys=rows,
+        count=count,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        units=units,
+        unit_names={u.id: u.name for u in units},
+        grantable=[p for p in PERMISSIONS if p in principal.permissions],
+        error=error,
+        new_key=new_key,
+        section="keys",
+    )
+
+
+@router.get("/admin/api-keys")
+def keys_page(
+    request: Request, principal: PageUser, session: SessionDep, offset: int = 0
+) -> Response:
+    return _keys_page(request, principal, session, offset=max(offset, 0))
+
+
+@router.post("/admin/api-keys")
+def create_key_form(
+    request: Request,
+    principal: PageUser,
+    session: SessionDep,
+    name: Annotated[str, Form()],
+    org_unit_id: Annotated[int, Form()],
+    scopes: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    admin = admin_of(principal)
+    try:
+        key, _ = people.add_api_key(
+            session,
+            admin,
+            name=name,
+            scopes=scopes or [],
+            unit_id=org_unit_id,
+            creator=principal.user,
+        )
+    except AdminError as exc:
+        session.rollback()
+        return _keys_page(request, principal, session, error=exc)
+    session.flush()
+    response = _keys_page(request, principal, session, new_key=key)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/admin/api-keys/{key_id}/revoke")
+def revoke_key_form(
+    request: Request, key_id: int, principal: PageUser, session: SessionDep
+) -> Response:
+    admin = admin_of(principal)
+    try:
+        people.revoke_api_key(session, admin, key_id)
+    except AdminError as exc:
+        session.rollback()
+        return _keys_page(request, principal, session, error=exc)
+    return RedirectResponse("/admin/api-keys", status_code=303)
+
+
+# --- audit log ----------------------------------------------------------------------------
+
+
+def _day(value: str, field: str) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise AdminError(f"{value!r} is not a date (YYYY-MM-DD)", field=field) from None
+
+
+def _audit_query(
+    principal: Principal, action: str, actor: str, since: str, until: str
+) -> dict[str, Any]:
+    principal.require("audit:read")
+    first, last = _day(since, "since"), _day(until, "until")
+    return {
+        "action": action or None,
+        "actor": actor or None,
+        "since": datetime.combine(first, time()) if first else None,
+        "until": datetime.combine(last + timedelta(days=1), time()) if last else None,
+    }
+
+
+@router.get("/admin/audit")
+def audit_page(
+    request: Request,
+    principal: PageUser,
+    session: SessionDep,
+    action: str = "",
+    actor: str = "",
+    since: str = "",
+    until: str = "",
+    offset: int = 0,
+) -> Response:
+    error: AdminError | None = None
+    try:
+        query = _audit_query(principal, action, actor, since, until)
+    except AdminError as exc:
+        error, query = exc, _audit_query(principal, action, actor, "", "")
+    rows, count = audit.search(
+        session, principal.scope, limit=PAGE_SIZE, offset=max(offset, 0), **query
+    )
+    return render(
+        request,
+        "admin/audit.html",
+        principal,
+        session=session,
+        status_code=error.status if error else 200,
+        entries=rows,
+        count=count,
+        offset=max(offset, 0),
+        page_size=PAGE_SIZE,
+        actions=audit.AUDIT_ACTIONS,
+        filters={"action": action, "actor": actor, "since": since, "until": until},
+        error=error,
+        section="audit",
+    )
+
+
+@router.get("/admin/audit.csv")
+def audit_csv(
+    principal: PageUser,
+    session: SessionDep,
+    action: str = "",
+    actor: str = "",
+    since: str = "",
+    until: str = "",
+) -> Response:
+    """Every matching entry (up to 100,000), audited like every export."""
+    principal.require("export")
+    try:
+        query = _audit_query(principal, action, actor, since, until)
+    except AdminError as exc:
+        from cxloop.web.errors import ApiError
+
+        raise ApiError(422, str(exc), field=exc.field) from None
+    rows, _ = audit.search(session, principal.scope, limit=100_000, offset=0, **query)
+    body = to_csv(
+        AUDIT_COLUMNS,
+        (
+            (
+                e.at.isoformat(),
+                e.actor_label,
+                e.action,
+                e.target_type,
+                e.target_id,
+                e.org_unit_id,
+                e.ip,
+            )
+            for e in rows
+        ),
+    )
+    audit.record(
+        session,
+        principal.actor,
+        "export",
+        target_type="audit_log",
+        rows=len(rows),
+        filters=query_detail(query),
+    )
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+    )
+
+
+def query_detail(query: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in query.items() if v}
