@@ -138,15 +138,15 @@ def _call(
     request: ApiRequest, endpoint: Endpoint, transport: httpx.BaseTransport | None
 ) -> dict[str, Any]:
     try:
-        webhooks.check_target(request.url, endpoint.allow_private)
+        client = webhooks.guarded_client(
+            request.url, endpoint.allow_private, 15, transport=transport
+        )
     except webhooks.UnsafeTargetError as exc:
         raise BacklogError(f"endpoint refused: {exc}", "endpoint_id") from None
     except OSError as exc:
         raise BacklogError(f"cannot resolve endpoint: {exc}", "endpoint_id", 502) from None
     try:
-        with httpx.Client(
-            timeout=15, follow_redirects=False, trust_env=False, transport=transport
-        ) as client:
+        with client:
             r = client.request(
                 request.method, request.url, headers=request.headers, json=request.json
             )

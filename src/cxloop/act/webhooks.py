@@ -250,6 +250,45 @@ def check_target(
     return addresses
 
 
+class PinnedTransport(httpx.BaseTransport):
+    """Connects to the address the guard checked, not to whatever the host resolves to by
+    the time of the request (a DNS-rebinding attacker answers a public address to the check
+    and a private one to the connection). The ``Host`` header stays the URL's, and over
+    HTTPS the TLS server name and certificate are checked against the URL's host name."""
+
+    def __init__(self, address: IPAddress, inner: httpx.BaseTransport | None = None) -> None:
+        self.address = address
+        self.inner = inner or httpx.HTTPTransport(trust_env=False)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        request.url = request.url.copy_with(host=str(self.address))
+        request.extensions = {**request.extensions, "sni_hostname": host}
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def guarded_client(
+    url: str,
+    allow_private: bool,
+    timeout: float,
+    *,
+    resolve: Resolver | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """A client for one call to ``url`` once :func:`check_target` let it through: it connects
+    to the checked address, never follows redirects and ignores proxy variables. Raises as
+    :func:`check_target` does."""
+    addresses = check_target(url, allow_private, resolve=resolve)
+    if addresses:
+        transport = PinnedTransport(addresses[0], transport)
+    return httpx.Client(
+        timeout=timeout, follow_redirects=False, trust_env=False, transport=transport
+    )
+
+
 # -- retries and delivery ----------------------------------------------------------------
 
 
@@ -309,18 +348,18 @@ def deliver(
         return DeliveryResult(ok, status, error, time.perf_counter() - started, retryable)
 
     try:
-        check_target(url, allow_private, resolve=resolve)
+        client = guarded_client(url, allow_private, timeout, resolve=resolve, transport=transport)
     except UnsafeTargetError as exc:
         return result(None, f"refused: {exc}", False)
     except OSError as exc:
         return result(None, f"cannot resolve host: {exc}", True)
     request_headers = {"user-agent": USER_AGENT, **headers}
     try:
-        with httpx.Client(
-            timeout=timeout, follow_redirects=False, trust_env=False, transport=transport
-        ) as client:
-            with client.stream("POST", url, content=_as_bytes(body), headers=request_headers) as r:
-                status = r.status_code
+        with (
+            client,
+            client.stream("POST", url, content=_as_bytes(body), headers=request_headers) as r,
+        ):
+            status = r.status_code
     except httpx.TimeoutException:
         return result(None, f"timed out after {timeout:g} s", True)
     except httpx.HTTPError as exc:
