@@ -18,6 +18,7 @@ from cxloop.store.engine import get_engine
 from cxloop.web import errors
 from cxloop.web.limits import BodySizeLimit
 from cxloop.web.pages.collector_asgi import CollectorFastPath
+from cxloop.web.pages.survey_form_asgi import SurveyFormFastPath
 from cxloop.web.render import nav_items
 
 STATIC = Path(__file__).parent / "static"
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # POST/OPTIONS /collect (hundreds a second) skip FastAPI's routing; inside the
     # security headers and body limit like every other request. See collector_asgi.
     app.add_middleware(CollectorFastPath)
+    # So do the survey form's answer and submit POSTs (see survey_form_asgi).
+    app.add_middleware(SurveyFormFastPath)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
