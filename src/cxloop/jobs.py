@@ -24,6 +24,9 @@ from cxloop.store.engine import session_scope
 @dataclass(frozen=True)
 class JobContext:
     settings: Settings
+    # The queue running the task, so a task can queue others; ``None`` when a task is
+    # called directly (``cxloop surveys dispatch``, tests).
+    huey: Huey | None = field(default=None, compare=False, repr=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -73,7 +76,7 @@ def build_huey(settings: Settings, name: str = "cxloop") -> Huey:
     """A queue with every registered task bound to ``settings``."""
     modules_named("tasks")
     huey = make_queue(settings, name)
-    ctx = JobContext(settings)
+    ctx = JobContext(settings, huey)
     wrappers: dict[str, Any] = {}
     for spec in _SPECS.values():
         bound = functools.wraps(spec.fn)(functools.partial(spec.fn, ctx))

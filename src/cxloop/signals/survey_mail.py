@@ -11,12 +11,17 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from jinja2 import Environment
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cxloop.config import Settings
 from cxloop.mail import InvalidAddress, Mail, MailError, check_address, send
-from cxloop.signals.survey_invitations import identity_email, invitation_token, is_unsubscribed
+from cxloop.signals.survey_invitations import (
+    identity_email,
+    invitation_token,
+    is_unsubscribed,
+    retry_backoff,
+)
 from cxloop.signals.surveys import title_in
 from cxloop.store.models.customers import Customer
 from cxloop.store.models.surveys import Survey, SurveyInvitation, SurveyProgram
@@ -118,10 +123,41 @@ def _address(session: Session, inv: SurveyInvitation) -> tuple[str | None, str |
     return inv.address or identity_email(session, inv.customer_id), name
 
 
+def _claim(session: Session, inv: SurveyInvitation, now: datetime) -> bool:
+    """Take this send attempt, or learn that another sender has it.
+
+    The attempt counter is the claim: one conditional UPDATE moves it on, so of two
+    senders (the dispatcher, a re-queued job, a second worker) only one goes on to SMTP.
+    The claim is committed at once: no lock is held while the mail server answers, and a
+    crash after it leaves a row the dispatcher tries again after the back-off.
+    """
+    seen = inv.attempts
+    if inv.sent_at is not None:  # a stale write put a sent invitation back: heal it
+        inv.status = "sent"
+        return False
+    if inv.last_attempt_at is not None and inv.last_attempt_at > now - retry_backoff(seen):
+        return False
+    taken = session.execute(
+        update(SurveyInvitation)
+        .where(
+            SurveyInvitation.id == inv.id,
+            SurveyInvitation.status == "sending",
+            SurveyInvitation.attempts == seen,
+            SurveyInvitation.sent_at.is_(None),
+        )
+        .values(attempts=seen + 1, last_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    session.refresh(inv)
+    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def deliver_invitation(
     *, session: Session, settings: Settings, invitation_id: int, now: datetime
 ) -> Delivery:
-    """Send one invitation in ``sending``; records the attempt on the row either way."""
+    """Send one invitation in ``sending`` at most once per attempt; records the attempt on
+    the row either way. Commits the claim (see :func:`_claim`) before talking to SMTP."""
     inv = session.get(SurveyInvitation, invitation_id)
     if inv is None or inv.status != "sending":
         return Delivery("skipped", "not waiting to be sent")
@@ -130,9 +166,9 @@ def deliver_invitation(
     if inv.customer_id is not None and is_unsubscribed(session, inv.customer_id):
         inv.status, inv.reason_code, inv.reason = "suppressed", "unsubscribed", "unsubscribed"
         return Delivery("skipped", "unsubscribed")
+    if not _claim(session, inv, now):
+        return Delivery("skipped", "another sender has this attempt")
     address, name = _address(session, inv)
-    inv.attempts += 1
-    inv.last_attempt_at = now
     try:
         if not address:
             raise InvalidAddress("no e-mail address for this customer")

@@ -1,4 +1,5 @@
-"""Survey jobs: decide and send due invitations, remind non-responders, start waves."""
+"""Survey jobs: decide and send due invitations, re-queue stuck ones, remind
+non-responders, start waves."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from cxloop.store.base import utcnow
 
 @task(retries=5, retry_delay=60)
 def send_survey_invitation(ctx: JobContext, invitation_id: int) -> str:
-    """Send one invitation now; an SMTP failure is recorded on the row, then retried."""
+    """Decide (if still pending) and send one due invitation; an SMTP failure is recorded
+    on the row, then retried. Queued twice, it still sends once."""
     from cxloop.signals.survey_mail import deliver_invitation
+    from cxloop.signals.survey_sweep import advance_invitation
 
+    with ctx.session() as s:
+        advance_invitation(session=s, invitation_id=invitation_id, now=utcnow())
     with ctx.session() as s:
         result = deliver_invitation(
             session=s, settings=ctx.settings, invitation_id=invitation_id, now=utcnow()
@@ -55,6 +60,27 @@ def dispatch_survey_invitations(ctx: JobContext) -> dict[str, int]:
             )
         outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
     return outcomes
+
+
+@periodic(minute="*/10")
+def requeue_stuck_invitations(ctx: JobContext) -> dict[int, str]:
+    """Queue a send job for each invitation left behind past its send time (a crash, a
+    lost job, a restored database); returns invitation id → queued task id."""
+    from cxloop.jobs import enqueue
+    from cxloop.signals.survey_sweep import stuck_invitations
+
+    with ctx.session() as s:
+        ids = stuck_invitations(session=s, now=utcnow())
+    if ctx.huey is None:  # run by hand (`cxloop jobs run ...`): send in this process
+        return {i: _send_now(ctx, i) for i in ids}
+    return {i: enqueue(ctx.huey, "send_survey_invitation", i).id for i in ids}
+
+
+def _send_now(ctx: JobContext, invitation_id: int) -> str:
+    try:
+        return send_survey_invitation(ctx, invitation_id)
+    except MailError:
+        return "retry"  # recorded on the row; the dispatcher tries again after the back-off
 
 
 @periodic(minute="7")
