@@ -1,4 +1,4 @@
-"""Scoring stored sessions: read their batches back, run ``score_session``, keep the result.
+"""Scoring stored sessions: read their batches back, run ``score_stored``, keep the result.
 
 A session ends after 30 minutes without a batch; :func:`close_idle_sessions` scores the ended
 ones, stores signals and page scores, and hands frustrated sessions to the act stage.
@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from cxloop.insight.digital import Event, SessionScore, score_session
-from cxloop.insight.digital.events import events_from_stored
+from cxloop.insight.digital import SessionScore, score_stored
 from cxloop.signals.digital_sites import SiteInfo, site_info
 from cxloop.signals.listeners import publish
 from cxloop.store.base import utcnow
@@ -47,18 +46,22 @@ CLOSE_CHUNK = 500
 FRUSTRATION_TYPES = frozenset({"rage_click", "dead_click", "error_click", "thrashed_cursor"})
 
 
-def session_events(session: Session, session_id: int) -> list[Event]:
+def stored_events(session: Session, session_id: int) -> list[dict[str, Any]]:
+    """A session's stored events (wire-format dicts), in the order their batches came."""
     rows = session.scalars(
         select(DigitalBatch.body)
         .where(DigitalBatch.session_id == session_id)
         .order_by(DigitalBatch.id)
     )
-    return [e for body in rows for e in body_events(body)]
+    return body_events(rows)
 
 
-def body_events(body: str) -> list[Event]:
-    """The events of one stored batch body, for scoring."""
-    return events_from_stored(_loads(body)["events"])
+def body_events(bodies: Iterable[str]) -> list[dict[str, Any]]:
+    """The events of stored batch bodies, as the wire-format dicts ``score_stored`` reads."""
+    items: list[dict[str, Any]] = []
+    for body in bodies:
+        items += _loads(body)["events"]
+    return items
 
 
 @dataclass(frozen=True)
@@ -88,10 +91,10 @@ class Closing:
 
 def score_row(session: Session, row: DigitalSession, site: SiteInfo) -> ScoredSession | None:
     """Score a stored session (open or closed) without changing anything."""
-    events = session_events(session, row.id)
-    if not events:
+    items = stored_events(session, row.id)
+    if not items:
         return None
-    return ScoredSession(row.id, score_session(events, site.thresholds), row.clock_offset_ms)
+    return ScoredSession(row.id, score_stored(items, site.thresholds), row.clock_offset_ms)
 
 
 def is_frustrated(scored: SessionScore, site: SiteInfo) -> bool:
@@ -131,11 +134,10 @@ def close_idle_sessions(
     sites = _sites(session, {r.site_id for r in rows})
     closed = 0
     for k in range(0, len(rows), chunk):
-        part = rows[k : k + chunk]
-        for row, scored, frustrated in close_chunk(session=session, rows=part, sites=sites):
-            closed += 1
-            if frustrated:
-                publish(session, "digital_session", [(row, scored)])
+        done = close_chunk(session=session, rows=rows[k : k + chunk], sites=sites)
+        closed += len(done)
+        # one hand-over per chunk: the rules load their table and open a savepoint once
+        publish(session, "digital_session", [(row, s) for row, s, frustrated in done if frustrated])
     # rows this session already holds must not show their old status and scores
     ids = {r.id for r in rows}
     for obj in list(session.identity_map.values()):
@@ -164,11 +166,13 @@ def close_chunk(
     figures: list[dict[str, Any]] = []
     scored_at = utcnow()
     for row in rows:
-        evs = [e for body in bodies.get(row.id, ()) for e in body_events(body)]
-        if not evs:
+        items = body_events(bodies.get(row.id, ()))
+        if not items:
             continue
         site = sites[row.site_id]
-        scored = ScoredSession(row.id, score_session(evs, site.thresholds), row.clock_offset_ms)
+        # the stored dicts are scored as they are: no object per event (see score_stored)
+        result = score_stored(items, site.thresholds)
+        scored = ScoredSession(row.id, result, row.clock_offset_ms)
         frustrated = is_frustrated(scored.score, site)
         done.append((row, scored, frustrated))
         _result_rows(row, scored, signals, pages)

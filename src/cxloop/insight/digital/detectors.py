@@ -13,15 +13,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cxloop.insight.digital.events import Event
+from cxloop.insight.digital.events import EVENT_TYPES, Event
 from cxloop.insight.digital.page_signals import _field_hesitation, _form_abandonment, _quick_back
-from cxloop.insight.digital.session import SessionIndex, index_session
+from cxloop.insight.digital.session import SessionIndex, index_session, type_code
 from cxloop.insight.digital.signal import Signal
 from cxloop.insight.digital.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
 # What counts as the page answering a click: DOM change, navigation, scroll, or the
 # focus/visibility change of a link that opened a new tab or a native dialog.
 _RESPONSES = ("mutation", "pageview", "pagehide", "scroll", "visibility", "focus")
+_IS_RESPONSE = np.zeros(len(EVENT_TYPES), dtype=bool)
+_IS_RESPONSE[[type_code(t) for t in _RESPONSES]] = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +39,15 @@ def _click_signals(ix: SessionIndex, th: Thresholds) -> _ClickOutcome:
     out = _ClickOutcome()
     if not clicks:
         return out
+    ce = [evs[p] for p in clicks]
     in_rage: set[int] = set()
     i = 0
     radius2 = th.rage_radius_px * th.rage_radius_px
     while i < len(clicks):
-        first = evs[clicks[i]]
+        first = ce[i]
         j = i + 1
         while j < len(clicks):
-            cur, prev = evs[clicks[j]], evs[clicks[j - 1]]
+            cur, prev = ce[j], ce[j - 1]
             dx, dy = cur.x - first.x, cur.y - first.y
             if (
                 cur.ts - prev.ts >= th.rage_max_gap_ms
@@ -54,7 +57,7 @@ def _click_signals(ix: SessionIndex, th: Thresholds) -> _ClickOutcome:
                 break
             j += 1
         if j - i >= th.rage_min_clicks:
-            span = evs[clicks[j - 1]].ts - first.ts
+            span = ce[j - 1].ts - first.ts
             out.rage.append(
                 Signal("rage_click", first.ts, first.url, first.selector, _d(clicks=j - i, ms=span))
             )
@@ -63,11 +66,10 @@ def _click_signals(ix: SessionIndex, th: Thresholds) -> _ClickOutcome:
         else:
             i += 1
 
-    responses = sorted(p for t in _RESPONSES for p in ix.of(t))
+    responses = np.flatnonzero(_IS_RESPONSE[ix.codes]).tolist()
     errors = ix.of("error")
-    last_ts = evs[-1].ts
-    for pos in clicks:
-        c = evs[pos]
+    last_ts = int(ix.ts[-1])
+    for pos, c in zip(clicks, ce, strict=True):
         k = bisect_right(errors, pos)
         if k < len(errors) and evs[errors[k]].ts - c.ts <= th.error_click_window_ms:
             err = evs[errors[k]]

@@ -111,11 +111,12 @@ def _active_ms(ix: SessionIndex, window: int) -> np.ndarray:
 
 def _scroll_depths(ix: SessionIndex) -> list[float]:
     depth = [0.0] * len(ix.pages)
-    at = ix.of("pageview") + ix.of("scroll")
     page_of = ix.page_of
-    for pos, y, vh, dh in zip(
-        at, ix.column("y", at), ix.column("vh", at), ix.column("dh", at), strict=True
-    ):
+    views, scrolls = ix.of("pageview"), ix.of("scroll")
+    # a page view is seen from the top (y 0)
+    at = views + scrolls
+    ys = [0.0] * len(views) + ix.column("y", scrolls)
+    for pos, y, vh, dh in zip(at, ys, ix.column("vh", at), ix.column("dh", at), strict=True):
         if dh > 0:
             seen = min(1.0, max(0.0, (y + vh) / dh))
             page = page_of[pos]

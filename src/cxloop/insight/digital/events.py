@@ -329,13 +329,14 @@ def events_from_stored(items: Iterable[dict[str, Any]]) -> list[Event]:
 
 
 class StoredEvents(Sequence[Event]):
-    """A session's stored wire dicts read as Events, each wrapped only when a detector looks
-    at it: most events (mouse moves) are only ever read as columns (see SessionIndex)."""
+    """A session's stored wire dicts read as Events, each wrapped (once) only when a
+    detector looks at it: most events (mouse moves) are only ever read as columns."""
 
-    __slots__ = ("items",)
+    __slots__ = ("items", "_wrapped")
 
     def __init__(self, items: list[dict[str, Any]]) -> None:
         self.items = items
+        self._wrapped: dict[int, Event] = {}
 
     def __len__(self) -> int:
         return len(self.items)
@@ -349,7 +350,10 @@ class StoredEvents(Sequence[Event]):
     def __getitem__(self, i: int | slice) -> Event | list[Event]:
         if isinstance(i, slice):
             return [stored_event(d) for d in self.items[i]]
-        return stored_event(self.items[i])
+        e = self._wrapped.get(i)
+        if e is None:
+            e = self._wrapped[i] = stored_event(self.items[i])
+        return e
 
 
 def ordered(events: Sequence[Event]) -> list[Event]:

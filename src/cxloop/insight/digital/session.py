@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from cxloop.insight.digital.events import EVENT_TYPES, Event, StoredEvents
 _TYPES: tuple[str, ...] = tuple(sorted(EVENT_TYPES))
 _CODE: dict[str, int] = {t: i for i, t in enumerate(_TYPES)}
 _PAGEVIEW, _PAGEHIDE = _CODE["pageview"], _CODE["pagehide"]
+_TS, _SEQ, _TYPE = itemgetter("ts"), itemgetter("seq"), itemgetter("type")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,18 +48,13 @@ class SessionIndex:
         return self.by_type.get(type_, [])
 
     def column(self, name: str, positions: Sequence[int]) -> list[Any]:
-        """One field of the move, scroll or pageview events at ``positions`` (their fields
-        are named alike on the wire and in Event), read straight from the stored dicts."""
+        """One field of the events at ``positions`` that every one of them carries under
+        the same name on the wire and in Event (x, y of moves; y, vh, dh of scrolls; vh,
+        dh of page views), read straight from the stored dicts when there are some."""
         raw = self.raw
         if raw is not None:
-            default = _PLAIN[name]
-            return [raw[p].get(name, default) for p in positions]
-        evs = self.events
-        return [getattr(evs[p], name) for p in positions]
-
-
-# Event fields with the same name on the wire, and their defaults (see Event).
-_PLAIN: dict[str, Any] = {"ts": 0, "x": 0.0, "y": 0.0, "vh": 0, "dh": 0, "url": ""}
+            return list(map(itemgetter(name), map(raw.__getitem__, positions)))
+        return list(map(attrgetter(name), map(self.events.__getitem__, positions)))
 
 
 def type_code(type_: str) -> int:
@@ -80,12 +77,14 @@ def index_session(events: Sequence[Event]) -> SessionIndex:
 def index_stored(items: list[dict[str, Any]]) -> SessionIndex:
     """`index_session` over stored wire dicts (validated when they arrived), which stay
     dicts: events are wrapped only when a detector reads one (see StoredEvents)."""
-    ts = np.array([d["ts"] for d in items], dtype=np.int64)
-    order = _order(ts, lambda: [d["seq"] for d in items])
+    n = len(items)
+    # map() with itemgetter walks the dicts in C: ~3x a comprehension
+    ts = np.fromiter(map(_TS, items), dtype=np.int64, count=n)
+    order = _order(ts, lambda: list(map(_SEQ, items)))
     if order is not None:
         items = [items[i] for i in order]
         ts = ts[order]
-    codes = np.array([_CODE[d["type"]] for d in items], dtype=np.int64)
+    codes = np.fromiter(map(_CODE.__getitem__, map(_TYPE, items)), dtype=np.int64, count=len(items))
     return _index(StoredEvents(items), ts, codes, items)
 
 
