@@ -240,9 +240,9 @@ def score_path(url: str, n: int) -> dict[str, Any]:
     from cxloop.config import load_settings
     from cxloop.insight.digital import SIGNAL_TYPES
     from cxloop.insight.digital.synthetic import synthetic_session, to_wire
+    from cxloop.signals import listeners
     from cxloop.signals.digital_collect import check_batch
     from cxloop.signals.digital_ingest import Arrival, store_arrivals
-    from cxloop.signals import listeners
     from cxloop.signals.digital_sessions import close_idle_sessions
     from cxloop.signals.digital_sites import site_by_key
     from cxloop.store.engine import session_scope
