@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -42,7 +43,7 @@ def import_feedback(
 ) -> None:
     """Import feedback records; running it again on the same file stores nothing twice."""
     from cxloop.cli import console, err, prepared_settings
-    from cxloop.signals.feedback_files import FileFormatError, file_format, size_of
+    from cxloop.signals.feedback_files import FileFormatError, file_format
     from cxloop.signals.feedback_import import (
         ColumnMapping,
         ImportOptions,
@@ -75,27 +76,13 @@ def import_feedback(
                     initargs=args,
                 )
             )
-        errors_fh = (
-            stack.enter_context(errors.open("w", newline="", encoding="utf-8")) if errors else None
-        )
-        progress = stack.enter_context(
-            Progress(
-                TextColumn(f"importing {file.name}"),
-                BarColumn(),
-                TextColumn("{task.percentage:>3.0f}%"),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=console,
-                transient=False,
-            )
-        )
-        task = progress.add_task("import", total=size_of(file, kind) or None)
+        errors_fh, progress, advance = import_outputs(stack, console, file, kind, errors)
         try:
             report = import_file(
                 file,
                 database_url=url,
                 options=options,
-                progress=lambda done: progress.update(task, completed=done),
+                progress=advance,
                 errors_to=errors_fh,
                 pool=pool,
             )
@@ -103,12 +90,37 @@ def import_feedback(
             progress.stop()
             err.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
-    _print_report(console, report, errors)
+    print_report(console, report, errors)
     if report.rejected and not (report.imported or report.updated or report.duplicates):
         raise typer.Exit(1)
 
 
-def _print_report(console: Console, report: Any, errors: Path | None) -> None:
+def import_outputs(
+    stack: ExitStack, console: Console, file: Path, kind: str, errors: Path | None
+) -> tuple[IO[str] | None, Progress, Callable[[int], None]]:
+    """The rejected-rows file (if asked for), the progress bar and its update function,
+    all closed with ``stack``."""
+    from cxloop.signals.feedback_files import size_of
+
+    errors_fh = (
+        stack.enter_context(errors.open("w", newline="", encoding="utf-8")) if errors else None
+    )
+    progress = stack.enter_context(
+        Progress(
+            TextColumn(f"importing {file.name}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+    )
+    task = progress.add_task("import", total=size_of(file, kind) or None)
+    return errors_fh, progress, lambda done: progress.update(task, completed=done)
+
+
+def print_report(console: Console, report: Any, errors: Path | None) -> None:
     console.print(
         f"rows read: {report.rows}  imported: {report.imported}  updated: {report.updated}  "
         f"skipped as duplicates: {report.duplicates}  rejected: {report.rejected}"

@@ -1,8 +1,10 @@
-"""``cxloop surveys ...``: list surveys, start a wave, run the dispatcher and reminders."""
+"""``cxloop surveys ...``: list surveys, start a wave, run the dispatcher and reminders;
+``cxloop import events FILE``."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -124,5 +126,58 @@ def remind() -> None:
     console.print(send_survey_reminders(JobContext(prepared_settings())))
 
 
+def import_events(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSONL.")],
+    unit: Annotated[str | None, typer.Option(help="Org-unit code for rows without one.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or xlsx.")] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Force an encoding (default: UTF-8, BOM or Shift_JIS).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=5000)] = 500,
+    errors: Annotated[
+        Path | None, typer.Option(help="Write every rejected row (line, field, reason) here.")
+    ] = None,
+) -> None:
+    """Import operational events as POST /api/v1/events does; importing again adds nothing."""
+    from contextlib import ExitStack
+
+    from cxloop.cli import console, err, prepared_settings
+    from cxloop.signals.feedback_commands import import_outputs, print_report
+    from cxloop.signals.feedback_files import FileFormatError, file_format
+    from cxloop.signals.survey_event_import import import_events as run_import
+
+    try:
+        kind = file_format(file, fmt)
+    except FileFormatError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    s = prepared_settings()
+    with ExitStack() as stack:
+        errors_fh, progress, advance = import_outputs(stack, console, file, kind, errors)
+        try:
+            report = run_import(
+                file,
+                database_url=s.resolved_database_url,
+                default_language=s.default_language,
+                default_unit=unit,
+                fmt=kind,
+                encoding=encoding,
+                batch_size=batch_size,
+                progress=advance,
+                errors_to=errors_fh,
+            )
+        except (FileFormatError, UnicodeError, LookupError) as exc:
+            progress.stop()
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+    print_report(console, report, errors)
+    console.print(
+        f"invitations created: {report.invitations}  customers created: {report.customers_created}"
+    )
+    if report.rejected and not (report.imported or report.duplicates):
+        raise typer.Exit(1)
+
+
 def register(*, app: typer.Typer, import_app: typer.Typer) -> None:
     app.add_typer(surveys_app, name="surveys")
+    import_app.command("events")(import_events)
