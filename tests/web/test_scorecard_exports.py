@@ -34,7 +34,8 @@ def _setup(session: Session, org: Org) -> dict[str, int]:
 
 
 def _rows(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
+    assert text.startswith("\ufeff")  # Excel reads UTF-8 Japanese only after a BOM
+    return list(csv.DictReader(io.StringIO(text[1:])))
 
 
 def _audited(session: Session, target: str) -> list[AuditEntry]:

@@ -248,7 +248,8 @@ def test_responses_api_scoped_and_csv_export_is_safe_and_audited(
     assert row["customer_id"] == ca.id and row["org_unit_id"] == org.unit("store_a").id
     export = client.get(f"/api/v1/surveys/{survey.id}/responses.csv")
     assert export.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert export.text.startswith("\ufeffresponse_id,")  # a BOM, for Excel
+    rows = list(csv.DictReader(io.StringIO(export.text[1:])))
     assert len(rows) == 1
     assert rows[0]["q_why_low"] == '\'=HYPERLINK("x")'
     assert rows[0]["q_channels"] == "store;web"

@@ -2,31 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
-
 from cxloop.engage.scorecard import KpiCard, Scorecard
 from cxloop.engage.segments import SegmentFigure
-
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: object) -> object:
-    # A text cell starting with = + - @ runs as a formula in Excel; a leading quote stops it.
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
-
-
-def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else csv_safe(v) for v in row])
-    return out.getvalue()
-
 
 SCORECARD_COLUMNS = (
     "unit",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cxloop.csv_export import csv_safe, csv_writer
 from cxloop.signals.surveys import current_version, version_definition
 from cxloop.store.models.surveys import Survey, SurveyResponse, SurveyVersion
 from cxloop.store.scope import Scope
@@ -31,15 +30,6 @@ FIXED = [
 ]
 
 
-def csv_safe(value: Any) -> Any:
-    """Neutralise spreadsheet formulas: a cell starting with = + - @ would run in Excel."""
-    if isinstance(value, list):
-        value = ";".join(map(str, value))
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def responses_csv(*, session: Session, survey: Survey, scope: Scope) -> tuple[str, int]:
     """Completed responses in ``scope`` as CSV text, and how many rows."""
     definition = version_definition(current_version(session=session, survey=survey))
@@ -52,7 +42,7 @@ def responses_csv(*, session: Session, survey: Survey, scope: Scope) -> tuple[st
         ).all()
     )
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(FIXED + [f"q_{q}" for q in qids])
     stmt = (
         select(SurveyResponse)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
+from cxloop.csv_export import csv_download, to_csv
 from cxloop.signals.customers import CustomerCreate, find_by_identity, upsert_customer
 from cxloop.store import audit
 from cxloop.store.models.customers import Customer
@@ -71,28 +70,11 @@ def list_customers(
 def export_customers(principal: CurrentPrincipal, session: SessionDep) -> Response:
     principal.require("customers:read")
     principal.require("export")
-    out = io.StringIO()
-    writer = csv.writer(out)
     cols = ["id", "org_unit_id", "name", "customer_type", "industry", "tier", "region", "language"]
-    writer.writerow(cols)
     stmt = select(Customer).where(principal.scope.condition(Customer.org_unit_id))
-    n = 0
-    for row in session.scalars(stmt.order_by(Customer.id)):
-        writer.writerow([_csv_safe(getattr(row, c)) for c in cols])
-        n += 1
-    audit.record(session, principal.actor, "export", target_type="customers", rows=n)
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="customers.csv"'},
-    )
-
-
-def _csv_safe(value: object) -> object:
-    # Spreadsheet formula injection: a cell starting with = + - @ would run in Excel.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    rows = [[getattr(r, c) for c in cols] for r in session.scalars(stmt.order_by(Customer.id))]
+    audit.record(session, principal.actor, "export", target_type="customers", rows=len(rows))
+    return csv_download(to_csv(cols, rows), "customers.csv")
 
 
 @router.get("/customers/{customer_id}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -12,6 +11,7 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
+from cxloop.csv_export import CSV_MEDIA_TYPE, csv_safe, csv_writer, download_headers
 from cxloop.signals.feedback import MAX_BATCH, IngestContext, ItemResult, ingest
 from cxloop.signals.feedback_search import (
     FeedbackFilter,
@@ -179,17 +179,9 @@ EXPORT_COLUMNS = (
 )
 
 
-def csv_safe(value: object) -> object:
-    # Spreadsheet formula injection: a cell starting with = + - @ would run in Excel.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def export_lines(rows: Iterator[Feedback]) -> Iterator[str]:
     out = io.StringIO()
-    writer = csv.writer(out)
-    out.write("\ufeff")  # Excel opens UTF-8 Japanese correctly only with a BOM
+    writer = csv_writer(out)
     writer.writerow(EXPORT_COLUMNS)
     for row in rows:
         themes = ";".join(sorted({t.theme_id for t in row.themes if t.speaker == "customer"}))
@@ -218,8 +210,8 @@ def export_feedback(
     )
     return StreamingResponse(
         _stream(settings.resolved_database_url, principal.scope, filters),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="feedback.csv"'},
+        media_type=CSV_MEDIA_TYPE,
+        headers=download_headers("feedback.csv"),
     )
 
 

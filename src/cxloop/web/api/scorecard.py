@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
+from cxloop.csv_export import csv_download, to_csv
 from cxloop.engage import access
 from cxloop.engage.cx_metrics import SEGMENT_DIMS, Segment
 from cxloop.engage.exports import (
@@ -15,7 +16,6 @@ from cxloop.engage.exports import (
     SEGMENT_COLUMNS,
     scorecard_rows,
     segment_rows,
-    to_csv,
 )
 from cxloop.engage.hierarchy import UnitRef, children
 from cxloop.engage.kpis import (
@@ -138,20 +138,7 @@ def export_scorecard(
         rows=len(card.cards),
         period=card.start.isoformat(),
     )
-    name = f"scorecard-{card.unit.code}-{card.start.isoformat()}.csv"
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
-def _csv(body: str, name: str) -> Response:
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_download(body, f"scorecard-{card.unit.code}-{card.start.isoformat()}.csv")
 
 
 @router.get("/scorecard/drilldown.csv", response_class=Response)
@@ -183,7 +170,7 @@ def export_drilldown(
         rows=len(rows),
         period=parent.start.isoformat(),
     )
-    return _csv(
+    return csv_download(
         to_csv(SCORECARD_COLUMNS, rows),
         f"scorecard-drilldown-{parent.unit.code}-{parent.start.isoformat()}.csv",
     )
@@ -268,7 +255,7 @@ def export_segments(
         period=begin.isoformat(),
     )
     body = to_csv(SEGMENT_COLUMNS, segment_rows(unit.code, begin.isoformat(), segment, got, labels))
-    return _csv(body, f"scorecard-segments-{unit.code}-{segment}-{begin.isoformat()}.csv")
+    return csv_download(body, f"scorecard-segments-{unit.code}-{segment}-{begin.isoformat()}.csv")
 
 
 def explain_between(

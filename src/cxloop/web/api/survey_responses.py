@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict
 
+from cxloop.csv_export import csv_download
 from cxloop.signals.survey_export import responses_csv
 from cxloop.signals.survey_pulse import pulse_results, pulse_waves
 from cxloop.store import audit
@@ -196,11 +197,7 @@ def export_responses(survey_id: int, principal: CurrentPrincipal, session: Sessi
         org_unit_id=survey.org_unit_id,
         rows=n,
     )
-    return Response(
-        text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="survey-{survey.key}.csv"'},
-    )
+    return csv_download(text, f"survey-{survey.key}.csv")
 
 
 @router.get("/surveys/{survey_id}/pulse")

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from cxloop.engage.exports import to_csv
+from cxloop.csv_export import csv_download, to_csv
 from cxloop.security import PERMISSIONS, ROLE_PERMISSIONS
 from cxloop.store import admin as people
 from cxloop.store import audit
@@ -384,11 +384,7 @@ def audit_csv(
         rows=len(rows),
         filters=query_detail(query),
     )
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
-    )
+    return csv_download(body, "audit-log.csv")
 
 
 def query_detail(query: dict[str, Any]) -> dict[str, Any]:
