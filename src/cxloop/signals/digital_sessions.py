@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from cxloop.insight.digital import SessionScore, score_stored
+from cxloop.signals.digital_bulk import insert_rows, update_rows
 from cxloop.signals.digital_sites import SiteInfo, site_info
 from cxloop.signals.listeners import publish
 from cxloop.store.base import utcnow
@@ -181,12 +182,9 @@ def close_chunk(
     if ids:
         conn.execute(delete(_SIGNALS).where(_SIGNALS.c.session_id.in_(ids)))
         conn.execute(delete(_PAGES).where(_PAGES.c.session_id.in_(ids)))
-    if signals:
-        conn.execute(insert(_SIGNALS), signals)
-    if pages:
-        conn.execute(insert(_PAGES), pages)
-    if figures:
-        conn.execute(_STORE_FIGURES, figures)
+    insert_rows(conn, _SIGNALS, signals)
+    insert_rows(conn, _PAGES, pages)
+    update_rows(conn, _SESSIONS, figures, fallback=_STORE_FIGURES, constants={"status": "closed"})
     scored_ids = set(ids)
     empty = [r.id for r in rows if r.id not in scored_ids]
     if empty:
@@ -231,20 +229,20 @@ def _figures(
 ) -> dict[str, Any]:
     eng = result.engagement
     return {
-        "c_id": row.id,
-        "c_dxs": result.dxs,
-        "c_pillars": dict(result.pillars),
-        "c_engagement": {
+        "id": row.id,
+        "dxs": result.dxs,
+        "pillars": dict(result.pillars),
+        "engagement": {
             "pages": eng.pages,
             "duration_ms": eng.duration_ms,
             "active_ms": eng.active_ms,
             "max_scroll_depth": round(eng.max_scroll_depth, 4),
             "mean_scroll_depth": round(eng.mean_scroll_depth, 4),
         },
-        "c_pages": eng.pages,
-        "c_signals": len(result.signals),
-        "c_frustrated": frustrated,
-        "c_scored_at": scored_at,
+        "pages": eng.pages,
+        "signal_count": len(result.signals),
+        "frustrated": frustrated,
+        "scored_at": scored_at,
     }
 
 
@@ -267,7 +265,7 @@ _STORE_FIGURES = (
         pillars=bindparam("c_pillars", type_=_S.pillars.type),
         engagement=bindparam("c_engagement", type_=_S.engagement.type),
         pages=bindparam("c_pages", type_=_S.pages.type),
-        signal_count=bindparam("c_signals", type_=_S.signal_count.type),
+        signal_count=bindparam("c_signal_count", type_=_S.signal_count.type),
         frustrated=bindparam("c_frustrated", type_=_S.frustrated.type),
         scored_at=bindparam("c_scored_at", type_=_S.scored_at.type),
     )
