@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from cxloop.security import new_token
@@ -23,6 +23,7 @@ from cxloop.signals.survey_programs import (
     active_sensitivity_rules,
     contact_policy,
 )
+from cxloop.store.bulk import bind, insert_rows
 from cxloop.store.models.customers import Customer
 from cxloop.store.models.org import OrgUnit, User, UserUnit
 from cxloop.store.models.surveys import (
@@ -207,42 +208,87 @@ def run_relationship_wave(
         default_zone=default_zone,
         default_language=default_language,
     )
-    ids = loaded.population.customer_ids
     # One Decision per distinct (reason, rule, zone): a wave has a handful, not a million.
     combos = np.stack([plan.reason.astype(np.int64), plan.rule, plan.zone_codes], axis=1)
     _, first, combo_of = np.unique(combos, axis=0, return_index=True, return_inverse=True)
     decisions = [plan.decision(int(i)) for i in first]
-    send_times = {int(us): from_micros(int(us)) for us in np.unique(plan.send_at_us)}
-    nonces = secrets.token_hex(16)
-    total = len(ids)
-    for start in range(0, total, 10_000):
-        rows = []
-        for i in range(start, min(start + 10_000, total)):
-            d = decisions[int(combo_of[i])]
-            rows.append(
-                {
-                    "org_unit_id": int(loaded.unit_ids[i]),
-                    "survey_id": program.survey_id,
-                    "program_id": program.id,
-                    "customer_id": int(ids[i]),
-                    "wave": wave,
-                    "language": str(loaded.languages[i]),
-                    "status": "scheduled" if d.status == "sent" else "suppressed",
-                    "reason_code": d.reason_code,
-                    "reason": d.reason or None,
-                    # Unique per invitation without a CSPRNG call each: the link's secrecy
-                    # comes from the HMAC with the server key, not from the nonce.
-                    "nonce": f"{nonces[:20]}{i:x}"[:32],
-                    "due_at": send_times[int(plan.send_at_us[i])]
-                    if d.status == "sent"
-                    else send_at,
-                    "draft": {},
-                }
-            )
-        session.execute(insert(SurveyInvitation), rows)
-    session.flush()
+    total = _store_wave(session, program, loaded, plan, decisions, combo_of, wave, send_at)
     counts = {k: v for k, v in plan.counts().items() if v}
     return WaveSummary(program.key, wave, total, counts)
+
+
+_WAVE_COLUMNS = (
+    "org_unit_id",
+    "survey_id",
+    "program_id",
+    "customer_id",
+    "wave",
+    "language",
+    "status",
+    "reason_code",
+    "reason",
+    "nonce",
+    "due_at",
+    "draft",
+)
+
+
+def _store_wave(
+    session: Session,
+    program: SurveyProgram,
+    loaded: LoadedPopulation,
+    plan: WavePlan,
+    decisions: list[Any],
+    combo_of: np.ndarray,
+    wave: str,
+    send_at: datetime,
+) -> int:
+    """One invitation row per customer, written in bulk: ``scheduled`` at its send time or
+    ``suppressed`` with the decision's reason. Each distinct value is bound once."""
+    table = SurveyInvitation.__table__
+    assert isinstance(table, Table)
+
+    def bound(column: str, value: Any) -> Any:
+        return bind(session, table, column, value)
+
+    # status, reason_code, reason of each distinct decision
+    outcome = [
+        ("scheduled" if d.status == "sent" else "suppressed", d.reason_code, d.reason or None)
+        for d in decisions
+    ]
+    sends, send_index = np.unique(plan.send_at_us, return_inverse=True)
+    sent_due = [bound("due_at", from_micros(int(us))) for us in sends]
+    held_due = bound("due_at", send_at)
+    fixed = (program.survey_id, program.id, wave)
+    draft = bound("draft", {})
+    # Unique per invitation without a CSPRNG call each: the link's secrecy comes from the
+    # HMAC with the server key, not from the nonce.
+    prefix = secrets.token_hex(16)[:20]
+    combos = combo_of.reshape(-1).tolist()
+    rows = (
+        (
+            unit,
+            *fixed[:2],
+            customer,
+            fixed[2],
+            str(lang),
+            *outcome[combo],
+            f"{prefix}{i:x}"[:32],
+            sent_due[send] if outcome[combo][0] == "scheduled" else held_due,
+            draft,
+        )
+        for i, (unit, customer, lang, combo, send) in enumerate(
+            zip(
+                loaded.unit_ids.tolist(),
+                loaded.population.customer_ids.tolist(),
+                loaded.languages.tolist(),
+                combos,
+                send_index.tolist(),
+                strict=True,
+            )
+        )
+    )
+    return insert_rows(session, table, _WAVE_COLUMNS, rows)
 
 
 def run_pulse_wave(
