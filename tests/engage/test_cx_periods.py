@@ -74,7 +74,7 @@ def test_job_folds_new_answers_within_its_window_and_backfill_refreshes_a_range(
     _responses(session, org, "store_b", [9, 2], day=old)  # a back-dated import
     session.commit()
 
-    refresh_cx_rollups(JobContext(settings))  # what runs every 15 minutes
+    refresh_cx_rollups(JobContext(settings))  # the hourly safety net
     session.expire_all()
     month = today.replace(day=1)
     assert _one(session, org, "acme", "month", month) == Moments(3, 2, 1, 23.0, 209.0)

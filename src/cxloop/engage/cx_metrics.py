@@ -8,17 +8,17 @@ them back grouped by day, unit or segment; ``figure`` turns moments into an esti
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Date, and_, case, cast, delete, func, insert, inspect, literal, select
+from sqlalchemy import Date, Table, and_, case, cast, delete, func, insert, inspect, literal, select
 from sqlalchemy.orm import Session
 
-from cxloop.engage.cx_periods import refresh_period_rollups
+from cxloop.engage.cx_periods import refresh_period_rollups, with_ancestors
 from cxloop.engage.cx_sources import CxSource, available, source
 from cxloop.engage.cx_stats import Moments, estimate
 from cxloop.insight.scores import Estimate
@@ -30,6 +30,7 @@ from cxloop.store.scope import Scope
 SEGMENT_DIMS = ("customer_type", "tier", "region", "industry")
 _MARGIN = timedelta(hours=14)
 GROUPS = ("total", "day", "unit", "segment")
+_DAY_ROWS: Table = CxRollup.__table__  # type: ignore[assignment]
 
 
 def _local_day(session: Session, column: Any, zone: Any) -> Any:
@@ -46,12 +47,30 @@ def _local_day(session: Session, column: Any, zone: Any) -> Any:
 def _sqlite_local_day(stamp: str | None, zone: str | None) -> str | None:
     if stamp is None:
         return None
-    at = datetime.fromisoformat(stamp).replace(tzinfo=UTC)
-    return at.astimezone(_zone(zone or "UTC")).date().isoformat()
+    # Called for every raw row: the zone arithmetic is done once per UTC hour and zone.
+    day, minute, next_day = _hour_in_zone(stamp[:13], zone or "UTC")
+    if minute < 0:  # the offset changes inside this hour: convert exactly
+        at = datetime.fromisoformat(stamp).replace(tzinfo=UTC)
+        return at.astimezone(zone_info(zone or "UTC")).date().isoformat()
+    return next_day if minute + int(stamp[14:16] or 0) >= 1440 else day
+
+
+@lru_cache(maxsize=65536)
+def _hour_in_zone(hour: str, zone: str) -> tuple[str, int, str]:
+    """For the UTC hour ``YYYY-MM-DD HH`` in ``zone``: the local date at its start, the local
+    minute of that day, and the next date (minute -1: the offset changes within the hour)."""
+    start = datetime.fromisoformat(f"{hour}:00").replace(tzinfo=UTC)
+    tz = zone_info(zone)
+    local = start.astimezone(tz)
+    if (start + timedelta(minutes=59)).astimezone(tz).utcoffset() != local.utcoffset():
+        return "", -1, ""
+    day = local.date()
+    return day.isoformat(), local.hour * 60 + local.minute, (day + timedelta(1)).isoformat()
 
 
 @lru_cache(maxsize=256)
-def _zone(name: str) -> ZoneInfo:
+def zone_info(name: str) -> ZoneInfo:
+    """The IANA zone ``name`` (UTC when unknown)."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -71,10 +90,17 @@ def _aggregates(src: CxSource, value: Any) -> list[Any]:
 
 
 def refresh_rollups(
-    *, session: Session, since: date, until: date, metrics: Iterable[str] | None = None
+    *,
+    session: Session,
+    since: date,
+    until: date,
+    metrics: Iterable[str] | None = None,
+    unit_ids: Collection[int] | None = None,
 ) -> dict[str, int]:
     """Recompute rollups of days ``since`` ≤ day < ``until``, then the week / month / quarter
-    totals holding them; returns day rows written per figure."""
+    totals holding them; returns day rows written per figure. ``unit_ids`` limits the day
+    rows to those units, and the totals to them and their ancestors."""
+    units = sorted(unit_ids) if unit_ids is not None else None
     chosen = [source(m) for m in metrics] if metrics is not None else available()
     # Days are the units' own calendar days: read a margin of raw rows on both sides (no
     # zone is more than 14 hours from UTC) and keep the rows whose local day is in range.
@@ -85,11 +111,11 @@ def refresh_rollups(
         stmt = src.rows(start, end)
         if stmt is None or not _tables_exist(session, stmt):
             continue
-        session.execute(
-            delete(CxRollup).where(
-                CxRollup.metric == src.name, CxRollup.day >= since, CxRollup.day < until
-            )
-        )
+        stale = [CxRollup.metric == src.name, CxRollup.day >= since, CxRollup.day < until]
+        if units is not None:
+            stale.append(CxRollup.org_unit_id.in_(units))
+            stmt = stmt.where(stmt.selected_columns.unit_id.in_(units))
+        session.execute(delete(CxRollup).where(*stale))
         sub = stmt.subquery()
         day = _local_day(session, sub.c.at, OrgUnit.timezone).label("day")
         aggs = _aggregates(src, sub.c.value)
@@ -117,10 +143,16 @@ def refresh_rollups(
             for unit_id, d, value, n, a, b, s, ss in session.execute(seg):
                 rows.append(_row(src.name, unit_id, d, dim, str(value), n, a, b, s, ss))
         if rows:
-            session.execute(insert(CxRollup), rows)
+            session.connection().execute(insert(_DAY_ROWS), rows)
         written[src.name] = len(rows)
     if written:
-        refresh_period_rollups(session=session, since=since, until=until, metrics=list(written))
+        refresh_period_rollups(
+            session=session,
+            since=since,
+            until=until,
+            metrics=list(written),
+            unit_ids=with_ancestors(session, units) if units is not None else None,
+        )
     return written
 
 

@@ -9,7 +9,7 @@ over rows, so a year of a thousand stores rebuilds in seconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -33,12 +33,20 @@ def period_span(grain: str, since: date, until: date) -> tuple[date, date]:
 
 
 def refresh_period_rollups(
-    *, session: Session, since: date, until: date, metrics: Iterable[str] | None = None
+    *,
+    session: Session,
+    since: date,
+    until: date,
+    metrics: Iterable[str] | None = None,
+    unit_ids: Collection[int] | None = None,
 ) -> dict[str, int]:
     """Rebuild the period totals of every period touching ``since`` ≤ day < ``until``.
 
-    Reads ``cx_rollups`` (the day rows), so refresh those first. Returns rows per grain."""
+    Reads ``cx_rollups`` (the day rows), so refresh those first. ``unit_ids`` (closed under
+    ancestors, see :func:`with_ancestors`) limits the rebuild to those units: the others'
+    totals are read as they are. Returns rows per grain."""
     names = sorted(set(metrics)) if metrics is not None else None
+    units = sorted(unit_ids) if unit_ids is not None else None
     written: dict[str, int] = {}
     levels = depths(session)
     for grain in GRAINS:
@@ -47,19 +55,36 @@ def refresh_period_rollups(
         where = [P.grain == grain, P.period_start >= lo, P.period_start < hi]
         if names is not None:
             where.append(P.metric.in_(names))
+        if units is not None:
+            where.append(P.org_unit_id.in_(units))
         session.execute(delete(P).where(*where))
         if grain == "quarter":
-            written[grain] = _quarters_from_months(session, lo, hi, names)
+            written[grain] = _quarters_from_months(session, lo, hi, names, units)
             continue
         total = 0
         for depth in levels:
-            total += _level(session, grain, depth, lo, hi, names)
+            total += _level(session, grain, depth, lo, hi, names, units)
         written[grain] = total
     return written
 
 
+def with_ancestors(session: Session, unit_ids: Iterable[int]) -> set[int]:
+    """The units and every unit above them (from the materialised paths)."""
+    ids = set(unit_ids)
+    out = set(ids)
+    for path in session.scalars(select(OrgUnit.path).where(OrgUnit.id.in_(ids))):
+        out.update(int(p) for p in path.strip("/").split("/") if p)
+    return out
+
+
 def _level(
-    session: Session, grain: str, depth: int, lo: date, hi: date, names: list[str] | None
+    session: Session,
+    grain: str,
+    depth: int,
+    lo: date,
+    hi: date,
+    names: list[str] | None,
+    units: list[int] | None,
 ) -> int:
     """Insert the totals of the units ``depth`` deep: own day rows + children's totals."""
     R, P = CxRollup, CxPeriodRollup
@@ -96,6 +121,9 @@ def _level(
     if names is not None:
         own = own.where(R.metric.in_(names))
         kids = kids.where(P.metric.in_(names))
+    if units is not None:
+        own = own.where(R.org_unit_id.in_(units))
+        kids = kids.where(OrgUnit.parent_id.in_(units))
     u = union_all(own, kids).subquery()
     keys = (u.c.metric, u.c.unit_id, u.c.ps, u.c.dim, u.c.dim_value)
     sel = select(
@@ -113,7 +141,9 @@ def _level(
     return _rowcount(result)
 
 
-def _quarters_from_months(session: Session, lo: date, hi: date, names: list[str] | None) -> int:
+def _quarters_from_months(
+    session: Session, lo: date, hi: date, names: list[str] | None, units: list[int] | None
+) -> int:
     P = CxPeriodRollup
     ps = period_floor_sql(session, "quarter", P.period_start)
     sel = (
@@ -131,6 +161,8 @@ def _quarters_from_months(session: Session, lo: date, hi: date, names: list[str]
     )
     if names is not None:
         sel = sel.where(P.metric.in_(names))
+    if units is not None:
+        sel = sel.where(P.org_unit_id.in_(units))
     result = session.connection().execute(_counted(insert(P).from_select([*_COLS, *_SUMS], sel)))
     return _rowcount(result)
 

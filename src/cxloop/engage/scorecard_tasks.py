@@ -1,18 +1,27 @@
-"""Scheduled scorecard work: CX rollups of recent days, and the digests."""
+"""Scheduled scorecard work: CX rollups of marked and recent days, and the digests."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from cxloop.engage.cx_dirty import refresh_dirty
 from cxloop.engage.cx_metrics import refresh_rollups
 from cxloop.engage.digest import due_subscriptions, send_digest
 from cxloop.jobs import JobContext, periodic
 from cxloop.store.base import utcnow
 
 
-@periodic(minute="*/15")
+@periodic(minute="*")
+def refresh_dirty_cx_days(ctx: JobContext) -> dict[str, int]:
+    """Every minute: recompute the days that stored records marked stale."""
+    with ctx.session() as session:
+        return refresh_dirty(session=session)
+
+
+@periodic(minute="17")
 def refresh_cx_rollups(ctx: JobContext) -> dict[str, int]:
-    """Fold the last two days of responses, feedback and sessions into the rollups."""
+    """Hourly safety net: the last two days again, for writes that mark nothing (a
+    feedback record's sentiment filled in later, a session that closed unfrustrated)."""
     today = utcnow().date()
     with ctx.session() as session:
         return refresh_rollups(

@@ -152,3 +152,16 @@ class CxPeriodRollup(Base):
     b: Mapped[int] = mapped_column(default=0)
     s: Mapped[float] = mapped_column(default=0.0)
     ss: Mapped[float] = mapped_column(default=0.0)
+
+
+class CxDirtyDay(Base):
+    """A unit's calendar day whose CX rollups are stale: records were stored for it since
+    the last refresh. Marked in the storing transaction, cleared by the refresh job."""
+
+    __tablename__ = "cx_dirty_days"
+    __table_args__ = (UniqueConstraint("org_unit_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    marked_at: Mapped[datetime] = mapped_column(default=utcnow)
