@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from cxloop.act import routing
@@ -66,8 +66,8 @@ def _event(
     return event
 
 
-def route(session: Session, unit: OrgUnit, owner_email: str | None) -> tuple[User | None, str]:
-    """The owner for a new case in ``unit`` and a note of how it was chosen.
+def route(session: Session, unit: OrgUnit, owner_email: str | None) -> tuple[int | None, str]:
+    """The owner's user id for a new case in ``unit`` and a note of how it was chosen.
 
     A named owner who cannot see the unit (or does not exist) is not trusted: the case goes to
     the unit's queue and the note says why.
@@ -75,18 +75,32 @@ def route(session: Session, unit: OrgUnit, owner_email: str | None) -> tuple[Use
     if owner_email:
         user = routing.user_by_email(session, owner_email)
         if user is not None and routing.user_covers(session, user, unit):
-            return user, f"assigned to {user.email} as the rule says"
+            return user.id, f"assigned to {user.email} as the rule says"
         log.warning(
             "unknown owner %r for unit %s; case left in the unit queue", owner_email, unit.code
         )
         return None, f"unknown owner {owner_email!r}; routed to the {unit.code} queue"
-    manager = routing.manager_of(session, unit.id)
+    manager = routing.manager_id_email(session, unit.id)
     if manager is not None:
-        return manager, f"assigned to the {unit.code} manager {manager.email}"
+        return manager[0], f"assigned to the {unit.code} manager {manager[1]}"
     return None, f"no manager for {unit.code}; routed to the {unit.code} queue"
 
 
-def open_case(
+@dataclass(frozen=True)
+class Opened:
+    """A case just opened by :func:`insert_case` (no ORM object was loaded)."""
+
+    id: int
+    owner_user_id: int | None
+
+
+_CASES: Table = Case.__table__  # type: ignore[assignment]
+# Built once: constructing a statement per case costs more than running it.
+_INSERT_CASE = insert(_CASES).returning(_CASES.c.id)
+_INSERT_EVENT = insert(CaseEvent.__table__)  # type: ignore[arg-type]
+
+
+def insert_case(
     *,
     session: Session,
     unit: OrgUnit,
@@ -104,7 +118,9 @@ def open_case(
     resurvey_on_close: bool = False,
     author: Author = SYSTEM,
     now: datetime | None = None,
-) -> Case:
+) -> Opened:
+    """Open a case and its routing event with two Core inserts: rules open cases as records
+    arrive, and ORM flushes cost several times the statements."""
     if priority not in PRIORITIES:
         raise CaseError(f"priority must be one of {', '.join(PRIORITIES)}", field="priority")
     opened = now or utcnow()
@@ -114,29 +130,46 @@ def open_case(
             BusinessCalendar.from_hours(unit.timezone, business_hours) if business_hours else None
         )
         due = due_time(opened, timedelta(hours=sla_hours), calendar)
-    owner, how = route(session, unit, owner_email)
-    case = Case(
-        org_unit_id=unit.id,
-        rule_id=rule_id,
-        record_kind=record_kind,
-        record_id=record_id,
-        customer_id=customer_id,
-        title=title[:300],
-        summary=summary,
-        priority=priority,
-        status="new",
-        owner_user_id=owner.id if owner else None,
-        due_at=due,
-        sla_minutes=round(sla_hours * 60) if sla_hours else None,
-        business_hours=business_hours or {},
-        original_score=original_score,
-        resurvey_on_close=resurvey_on_close,
-        created_at=opened,
-        updated_at=opened,
-    )
-    session.add(case)
-    session.flush()
-    _event(session, case, "routing", author, how, owner_user_id=case.owner_user_id)
+    owner_id, how = route(session, unit, owner_email)
+    values = {
+        "org_unit_id": unit.id,
+        "rule_id": rule_id,
+        "record_kind": record_kind,
+        "record_id": record_id,
+        "customer_id": customer_id,
+        "title": title[:300],
+        "summary": summary,
+        "priority": priority,
+        "status": "new",
+        "owner_user_id": owner_id,
+        "escalation_level": 0,
+        "due_at": due,
+        "sla_minutes": round(sla_hours * 60) if sla_hours else None,
+        "business_hours": business_hours or {},
+        "original_score": original_score,
+        "resurvey_on_close": resurvey_on_close,
+        "created_at": opened,
+        "updated_at": opened,
+    }
+    case_id = session.execute(_INSERT_CASE, values).scalar_one()
+    event = {
+        "case_id": case_id,
+        "org_unit_id": unit.id,
+        "kind": "routing",
+        "author_user_id": author.user_id,
+        "author_label": author.label,
+        "body": how,
+        "detail": {"owner_user_id": owner_id},
+        "at": utcnow(),
+    }
+    session.execute(_INSERT_EVENT, event)
+    return Opened(case_id, owner_id)
+
+
+def open_case(*, session: Session, **values: Any) -> Case:
+    """:func:`insert_case`, returning the case (for the API and the demo)."""
+    case = session.get(Case, insert_case(session=session, **values).id)
+    assert case is not None
     return case
 
 
@@ -148,12 +181,12 @@ def open_case_for_record(
     action: OpenCase,
     rule_id: int,
     rule_name: str,
-) -> Case:
+) -> Opened:
     text = record.fields.get("text")
     score = record.score
     title = f"{rule_name}: {record.kind} {record.id}"
     summary = text if isinstance(text, str) else ""
-    return open_case(
+    return insert_case(
         session=session,
         unit=unit,
         title=title,

@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 
 from cxloop.act import webhooks
 from cxloop.act.actions import Notify
+from cxloop.act.cases import Opened
 from cxloop.act.hooks import RuleRecord
 from cxloop.config import Settings
 from cxloop.mail import InvalidAddress, Mail, MailError, check_address, send
 from cxloop.store.base import utcnow
-from cxloop.store.models.act import ENDPOINT_KINDS, Case, Delivery, Endpoint
+from cxloop.store.models.act import ENDPOINT_KINDS, Delivery, Endpoint
 from cxloop.store.models.org import OrgUnit, User
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,7 @@ def notify_firing(
     rule_name: str,
     record: RuleRecord,
     unit: OrgUnit,
-    case: Case | None,
+    case: Opened | None,
     action: Notify,
 ) -> list[int]:
     raw = record.fields.get("text")

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cxloop.store.models.org import OrgUnit, User, UserUnit
 
 _OWNER_ROLES = ("manager", "executive")
+_MANAGERS = (
+    select(User.id, User.email, User.role)
+    .join(UserUnit, UserUnit.user_id == User.id)
+    .where(
+        UserUnit.org_unit_id == bindparam("unit_id"),
+        User.is_active.is_(True),
+        User.role.in_(_OWNER_ROLES),
+    )
+    .order_by(User.id)
+)
 
 
 def ancestor_ids(unit: OrgUnit) -> list[int]:
@@ -18,20 +28,18 @@ def ancestor_ids(unit: OrgUnit) -> list[int]:
 
 def manager_of(session: Session, unit_id: int) -> User | None:
     """The active manager assigned directly to the unit (an executive when none)."""
-    rows = session.scalars(
-        select(User)
-        .join(UserUnit, UserUnit.user_id == User.id)
-        .where(
-            UserUnit.org_unit_id == unit_id,
-            User.is_active.is_(True),
-            User.role.in_(_OWNER_ROLES),
-        )
-        .order_by(User.id)
-    ).all()
+    found = manager_id_email(session, unit_id)
+    return session.get(User, found[0]) if found else None
+
+
+def manager_id_email(session: Session, unit_id: int) -> tuple[int, str] | None:
+    """:func:`manager_of` as ``(id, email)``, read without loading ORM objects (this runs for
+    every case a rule opens)."""
+    rows = session.execute(_MANAGERS, {"unit_id": unit_id}).all()
     for role in _OWNER_ROLES:
-        for user in rows:
-            if user.role == role:
-                return user
+        for user_id, email, user_role in rows:
+            if user_role == role:
+                return user_id, email
     return None
 
 

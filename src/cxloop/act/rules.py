@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from cxloop.act import actions as act_actions
@@ -162,22 +162,23 @@ class _Compiled:
     units_since: float = field(default_factory=time.monotonic)
 
 
-# How long a process trusts its compiled rules before re-checking the rule table (one small
-# query). Zero by default so a change made by another process applies to the next record;
-# batch imports use evaluate_records, which checks once per batch.
-RECHECK_SECONDS = 0.0
 UNIT_CACHE_SECONDS = 60.0
 _CACHE: dict[str, _Compiled] = {}
 _CACHE_LOCK = threading.Lock()
+# Bumped by every rule change made in this process: compiled rules a transaction holds are
+# dropped at once. Changes made by other processes are seen by the next transaction.
+_VERSION = 0
+_CHECKED = "act_rules_checked"  # session.info key: (transaction, version, compiled rules)
 
 
 def invalidate_cache() -> None:
+    global _VERSION
     with _CACHE_LOCK:
         _CACHE.clear()
+        _VERSION += 1
 
 
-# Plain SQL: this runs once per record, and the ORM's statement caching costs more than
-# the query itself.
+# Plain SQL: the ORM's statement caching costs more than the query itself.
 _SIGNATURE = text(
     "SELECT count(*), max(updated_at), max(id) FROM act_rules WHERE is_active = :active"
 )
@@ -188,13 +189,23 @@ def _signature(session: Session) -> tuple[Any, ...]:
 
 
 def _compiled(session: Session) -> _Compiled:
-    """The active rules, compiled once per change of the rule table."""
+    """The active rules, checked against the rule table once per transaction (a transaction's
+    records are all evaluated against the rules it first saw, as a batch import is) and
+    compiled once per change of the table."""
+    version = _VERSION
+    held = session.info.get(_CHECKED)
+    if held is not None and held[0] is session.get_transaction() and held[1] == version:
+        return held[2]
+    compiled = _checked(session)
+    session.info[_CHECKED] = (session.get_transaction(), version, compiled)
+    return compiled
+
+
+def _checked(session: Session) -> _Compiled:
     url = str(session.get_bind().engine.url)
     now = time.monotonic()
     with _CACHE_LOCK:
         hit = _CACHE.get(url)
-    if hit is not None and now - hit.checked_at < RECHECK_SECONDS:
-        return hit
     sig = _signature(session)
     if hit is not None and hit.signature == sig:
         hit.checked_at = now
@@ -309,22 +320,22 @@ def _evaluate(session: Session, record: RuleRecord, compiled: _Compiled | None) 
     return firings
 
 
+# Built once: constructing a statement per firing costs more than running it.
+_SEEN = select(RuleFiring.id).where(
+    RuleFiring.rule_id == bindparam("rule_id"),
+    RuleFiring.record_kind == bindparam("record_kind"),
+    RuleFiring.record_id == bindparam("record_id"),
+)
+_INSERT_FIRING = insert(RuleFiring.__table__)  # type: ignore[arg-type]
+
+
 def _fire(session: Session, info: _RuleInfo, record: RuleRecord, unit: OrgUnit) -> Firing | None:
     from cxloop.act import cases, messages, notify
 
-    seen = session.scalar(
-        select(RuleFiring.id).where(
-            RuleFiring.rule_id == info.id,
-            RuleFiring.record_kind == record.kind,
-            RuleFiring.record_id == record.id,
-        )
-    )
+    key = {"rule_id": info.id, "record_kind": record.kind, "record_id": record.id}
+    seen = session.execute(_SEEN, key).first()
     if seen is not None:
         return None
-    row = RuleFiring(
-        rule_id=info.id, org_unit_id=unit.id, record_kind=record.kind, record_id=record.id
-    )
-    session.add(row)
     case = None
     deliveries: list[int] = []
     message_ids: list[int] = []
@@ -338,7 +349,6 @@ def _fire(session: Session, info: _RuleInfo, record: RuleRecord, unit: OrgUnit) 
                 rule_id=info.id,
                 rule_name=info.name,
             )
-            row.case_id = case.id
         elif isinstance(action, act_actions.Notify):
             deliveries += notify.notify_firing(
                 session=session,
@@ -359,7 +369,9 @@ def _fire(session: Session, info: _RuleInfo, record: RuleRecord, unit: OrgUnit) 
                     record.customer_id, unit.id, None, record.kind, record.id, action.reason
                 ),
             )
-    session.flush()
+    firing = {**key, "org_unit_id": unit.id, "case_id": case.id if case else None}
+    session.execute(_INSERT_FIRING, {**firing, "fired_at": utcnow()})
+    session.flush()  # the messages and deliveries the actions added
     return Firing(
         info.id,
         info.name,
