@@ -14,12 +14,14 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, Integer, cast, exists, func, select
 from sqlalchemy.orm import Session
 
+from cxloop.signals.digital_counts import key_rejections
 from cxloop.signals.digital_sessions import is_frustrated, score_row, site_of
 from cxloop.store.models.digital import (
     DigitalCollectCount,
     DigitalPageScore,
     DigitalSession,
     DigitalSignal,
+    DigitalSite,
 )
 from cxloop.store.scope import Scope, scoped_page
 
@@ -359,7 +361,8 @@ def dxs_trend(
 def collect_counts(
     *, session: Session, site_id: int, since: date | None = None
 ) -> dict[str, dict[str, int]]:
-    """Collector outcomes of one site: ``{outcome: {"batches": n, "events": n}}``."""
+    """Collector outcomes of one site: ``{outcome: {"batches": n, "events": n}}``, with the
+    batches refused while the site was inactive (``unknown_site``)."""
     c = DigitalCollectCount
     conds = [c.site_id == site_id]
     if since is not None:
@@ -367,4 +370,9 @@ def collect_counts(
     rows = session.execute(
         select(c.outcome, func.sum(c.batches), func.sum(c.events)).where(*conds).group_by(c.outcome)
     )
-    return {o: {"batches": int(b or 0), "events": int(e or 0)} for o, b, e in rows}
+    out = {o: {"batches": int(b or 0), "events": int(e or 0)} for o, b, e in rows}
+    key = session.scalar(select(DigitalSite.site_key).where(DigitalSite.id == site_id))
+    if key:
+        for reason, n in key_rejections(session=session, site_key=key, since=since).items():
+            out.setdefault(reason, {"batches": 0, "events": 0})["batches"] += n
+    return out

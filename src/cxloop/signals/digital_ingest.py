@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.signals.customers import find_by_identity
 from cxloop.signals.digital_collect import CheckedBatch
+from cxloop.signals.digital_counts import additive_upsert
 from cxloop.signals.digital_sites import SiteInfo
 from cxloop.store.models.digital import DigitalBatch, DigitalCollectCount, DigitalSession
 
@@ -269,12 +270,4 @@ def add_counts(*, session: Session, counts: Iterable[Count]) -> None:
 @cache
 def _count_upsert(dialect: str) -> Any:
     table: Table = DigitalCollectCount.__table__  # type: ignore[assignment]
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    ins = module.insert(table)
-    return ins.on_conflict_do_update(
-        index_elements=["site_id", "day", "outcome"],
-        set_={
-            "batches": table.c.batches + ins.excluded.batches,
-            "events": table.c.events + ins.excluded.events,
-        },
-    )
+    return additive_upsert(dialect, table, ["site_id", "day", "outcome"], add=["batches", "events"])

@@ -4,6 +4,9 @@ A request hands its checked batch to the writer and awaits the outcome, so it is
 only once its batch is committed (no accepted batch is lost), while the database sees one
 transaction per group instead of one per POST. If a group fails, each of its batches is
 retried alone, so one bad batch cannot take good ones down with it.
+
+Rejections that name no active site are only tallied in memory by the request
+(:class:`UnknownTally`); the thread writes their sums at most every ``flush_s`` seconds.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 
+from cxloop.signals.digital_counts import UnknownTally, add_unknown_counts
 from cxloop.signals.digital_ingest import Arrival, Count, add_counts, counts_for, store_arrivals
 from cxloop.store.engine import session_scope
 
@@ -30,13 +35,42 @@ class _Job:
 
 
 class BatchWriter:
-    def __init__(self, database_url: str, *, max_group: int = 256, idle_exit_s: float = 5.0):
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        max_group: int = 256,
+        idle_exit_s: float = 5.0,
+        flush_s: float = 1.0,
+    ):
         self.url = database_url
         self.max_group = max_group
         self.idle_exit_s = idle_exit_s
+        self.flush_s = flush_s
+        self.unknown = UnknownTally()
+        self._flushed_at = time.monotonic()
         self._queue: queue.Queue[_Job] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+
+    def tally_unknown(self, site_key: str | None, reason: str) -> None:
+        """Count a rejection that names no active site; written within ``flush_s``, the
+        request does not wait for it."""
+        self.unknown.add(site_key, reason)
+        self._ensure_thread()
+
+    def flush_unknown(self) -> None:
+        """Write the tallied rejections now (the thread does it every ``flush_s``)."""
+        counts = self.unknown.drain()
+        self._flushed_at = time.monotonic()
+        if not counts:
+            return
+        try:
+            with session_scope(self.url) as session:
+                add_unknown_counts(session=session, counts=counts)
+        except Exception:  # noqa: BLE001 - keep the sums for the next write
+            log.exception("digital collector: writing rejection counts failed")
+            self.unknown.restore(counts)
 
     async def store(self, arrival: Arrival) -> str:
         """Store a checked batch; ``accepted`` or ``duplicate`` once committed."""
@@ -63,15 +97,20 @@ class BatchWriter:
                 self._thread.start()
 
     def _run(self) -> None:
+        idle = 0.0
         while True:
             try:
-                job = self._queue.get(timeout=self.idle_exit_s)
+                job = self._queue.get(timeout=min(self.flush_s, self.idle_exit_s))
             except queue.Empty:
-                with self._lock:
-                    if self._queue.empty():
-                        self._thread = None
-                        return
+                self.flush_unknown()
+                idle += min(self.flush_s, self.idle_exit_s)
+                if idle >= self.idle_exit_s:
+                    with self._lock:
+                        if self._queue.empty() and not self.unknown:
+                            self._thread = None
+                            return
                 continue
+            idle = 0.0
             group = [job]
             while len(group) < self.max_group:
                 try:
@@ -79,6 +118,8 @@ class BatchWriter:
                 except queue.Empty:
                     break
             self._write(group)
+            if time.monotonic() - self._flushed_at >= self.flush_s:
+                self.flush_unknown()
 
     def _write(self, group: list[_Job]) -> None:
         try:

@@ -148,3 +148,19 @@ class DigitalCollectCount(Base):
     outcome: Mapped[str] = mapped_column(String(48))
     batches: Mapped[int] = mapped_column(BigInteger, default=0)
     events: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DigitalUnknownKeyCount(Base):
+    """Collector rejections that name no active site, per day: the site key the batch gave
+    ("" when none could be read) and the reason. Kept in memory by the collector and
+    written in batches, so a flood of wrong keys costs no write per request."""
+
+    __tablename__ = "digital_unknown_key_counts"
+    __table_args__ = (UniqueConstraint("site_key", "day", "reason"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_key: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(48))
+    batches: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

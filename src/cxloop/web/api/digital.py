@@ -24,6 +24,7 @@ from cxloop.signals.digital import (
     session_detail,
     worst_pages,
 )
+from cxloop.signals.digital_counts import UnknownKeyCount, sees_unattributed, unknown_keys
 from cxloop.signals.digital_sites import SiteCreate, SiteUpdate, create_site, update_site
 from cxloop.signals.digital_survey import DxsSurveyRelation, dxs_vs_survey
 from cxloop.store.models.digital import DigitalSession, DigitalSite
@@ -106,6 +107,18 @@ def get_site_counts(
     site = _site(session, principal, site_id)
     outcomes = collect_counts(session=session, site_id=site.id, since=since)
     return SiteCounts(site_id=site.id, since=since, outcomes=outcomes)
+
+
+@router.get("/unknown-keys")
+def get_unknown_keys(
+    principal: CurrentPrincipal, session: SessionDep, since: date | None = None
+) -> list[UnknownKeyCount]:
+    """Batches refused under site keys that match no site (or none): typos in a tag, old
+    keys, probes. They belong to no org unit, so only admins of the whole company see them."""
+    principal.require("digital:admin")
+    if not sees_unattributed(session, principal.scope):
+        raise ApiError(403, "only an admin who sees the whole company sees unknown site keys")
+    return unknown_keys(session=session, since=since)
 
 
 def _signal_type(value: str | None) -> str | None:

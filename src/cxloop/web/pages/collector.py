@@ -12,7 +12,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import time
-from collections import Counter
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -33,14 +32,14 @@ TRACKER = Path(__file__).resolve().parents[1] / "static" / "tracker.js"
 
 
 class CollectorState:
-    """Per-app collector machinery: writer, site cache, rate limiter, unattributed counts."""
+    """Per-app collector machinery: writer (and its tally of rejections that name no
+    active site), site cache, rate limiter."""
 
     def __init__(self, database_url: str) -> None:
         self.sessions = session_factory(database_url)
         self.writer = BatchWriter(database_url)
         self.sites = SiteCache()
         self.limiter = RateLimiter()
-        self.unattributed: Counter[str] = Counter()
         self._origins: tuple[float, frozenset[str]] = (0.0, frozenset())
 
     def any_site_allows(self, origin: str) -> bool:

@@ -153,8 +153,8 @@ async def _collect(
         if site is not None and exc.reason != "unknown_site":
             day = datetime.now(UTC).date()
             await state.writer.count([Count(site.id, site.org_unit_id, day, exc.reason)])
-        else:
-            state.unattributed[exc.reason] += 1
+        else:  # no active site to count against: tallied in memory, written in batches
+            state.writer.tally_unknown(exc.site_key, exc.reason)
         if exc.status == 429:
             headers.append((b"retry-after", b"1"))
         return exc.status, error_body(exc.status, exc.message, None, exc.reason), headers

@@ -22,6 +22,7 @@ from cxloop.signals.digital import (
     session_detail,
     worst_pages,
 )
+from cxloop.signals.digital_counts import sees_unattributed, unknown_keys
 from cxloop.signals.digital_sites import SiteCreate, create_site
 from cxloop.store.base import utcnow
 from cxloop.store.models.digital import DigitalSession, DigitalSite
@@ -126,6 +127,9 @@ def sites_page(
         .order_by(DigitalSite.name)
     ).all()
     counts = {s.id: collect_counts(session=session, site_id=s.id) for s in sites}
+    unknown = None
+    if principal.can("digital:admin") and sees_unattributed(session, principal.scope):
+        unknown = unknown_keys(session=session)
     return render(
         request,
         "digital/sites.html",
@@ -133,6 +137,7 @@ def sites_page(
         session=session,
         sites=sites,
         counts=counts,
+        unknown=unknown,
         error=error,
         base_url=str(request.base_url).rstrip("/"),
     )
