@@ -102,7 +102,7 @@ def _with(question):
                 "text": en_ja("x", "x"),
                 "show_if": {"question": "zz", "op": "answered"},
             },
-            "earlier question",
+            r"questions\[1\] \(a\): show_if refers to 'zz', which is not a question",
         ),
         (
             {"id": "nps", "type": "text", "text": en_ja("x", "x")},

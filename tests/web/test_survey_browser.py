@@ -8,8 +8,7 @@ from sqlalchemy import select
 from cxloop.signals.survey_invitations import invitation_token, new_invitation
 from cxloop.store.base import utcnow
 from cxloop.store.models.surveys import SurveyResponse
-from tests.conftest import PASSWORD
-from tests.survey_helpers import make_customer, make_program, make_survey
+from tests.survey_helpers import browser_login, make_customer, make_program, make_survey
 
 
 @pytest.mark.browser
@@ -58,11 +57,7 @@ def test_answer_in_japanese_and_see_it_in_the_admin_view(
     assert errors == []
 
     admin = browser.new_context(locale="ja-JP").new_page()
-    admin.goto(f"{live_server.url}/login")
-    admin.fill("#email", "admin@acme.example")
-    admin.fill("#password", PASSWORD)
-    admin.locator("button[type=submit]").click()
-    admin.wait_for_url(f"{live_server.url}/")
+    browser_login(admin, live_server.url)
     admin.goto(f"{live_server.url}/surveys/{survey.id}")
     table = admin.locator("[data-testid=responses]")
     assert "レジの待ち時間が長かったです" in table.inner_text()

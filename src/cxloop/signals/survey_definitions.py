@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 QuestionType = Literal["nps", "csat", "ces", "rating", "single", "multi", "text"]
 # Fixed scales of the standard CX questions; a rating question sets its own.
@@ -125,22 +125,31 @@ class SurveyDefinition(BaseModel):
     questions: list[Question] = Field(min_length=1, max_length=50)
 
     @model_validator(mode="after")
-    def _references(self) -> SurveyDefinition:
+    def _references(self, info: ValidationInfo) -> SurveyDefinition:
+        ids = [q.id for q in self.questions]
         seen: dict[str, Question] = {}
         for i, q in enumerate(self.questions):
             if q.id in seen:
                 raise ValueError(f"questions[{i}]: duplicate question id {q.id!r}")
             if q.show_if is not None:
-                ref = seen.get(q.show_if.question)
+                where = f"questions[{i}] ({q.id}): show_if"
+                target = q.show_if.question
+                ref = seen.get(target)
+                if ref is None and target in ids:
+                    raise ValueError(
+                        f"{where} refers to {target!r}, which comes later (question "
+                        f"{ids.index(target) + 1}); logic can only use earlier answers"
+                    )
                 if ref is None:
                     raise ValueError(
-                        f"questions[{i}] ({q.id}): show_if must refer to an earlier question, "
-                        f"not {q.show_if.question!r}"
+                        f"{where} refers to {target!r}, which is not a question of this survey"
                     )
                 if q.show_if.op in ("lte", "gte") and not ref.scale:
-                    raise ValueError(
-                        f"questions[{i}] ({q.id}): {q.show_if.op!r} needs a scale question"
-                    )
+                    raise ValueError(f"{where}: {q.show_if.op!r} needs a scale question")
+                # Stored versions are read as written: a check added later locks none out.
+                problem = None if _stored(info) else impossible(q.show_if, ref)
+                if problem:
+                    raise ValueError(f"{where}: {problem}")
             seen[q.id] = q
         return self
 
@@ -152,5 +161,40 @@ class SurveyDefinition(BaseModel):
         return next((q for q in self.questions if q.type == kind), None)
 
 
+def _stored(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("stored"))
+
+
+def _answers_of(q: Question) -> list[int | str] | None:
+    """Every answer ``q`` can take, or ``None`` for free text."""
+    if q.scale:
+        return list(q.scale)
+    if q.choices:
+        return [c.value for c in q.choices]
+    return None
+
+
+def impossible(cond: Condition, ref: Question) -> str | None:
+    """What is wrong with the values ``cond`` tests on question ``ref``, else ``None``: a
+    bound outside the scale, a value no answer can take."""
+    answers = _answers_of(ref)
+    if answers is None or cond.op == "answered":
+        return None
+    if ref.scale:
+        lo, hi = ref.scale[0], ref.scale[-1]
+        if cond.op == "lte" and isinstance(cond.value, int) and cond.value < lo:
+            return f"can never be true: {ref.id} runs from {lo} to {hi}, never ≤ {cond.value}"
+        if cond.op == "gte" and isinstance(cond.value, int) and cond.value > hi:
+            return f"can never be true: {ref.id} runs from {lo} to {hi}, never ≥ {cond.value}"
+    wanted = cond.value if isinstance(cond.value, list) else [cond.value]
+    if cond.op in ("eq", "in"):
+        unknown = [v for v in wanted if v not in answers]
+        if unknown:
+            shown = ", ".join(str(a) for a in answers)
+            return f"{unknown[0]!r} is not an answer of {ref.id} (its answers: {shown})"
+    return None
+
+
 def parse_definition(data: dict[str, Any]) -> SurveyDefinition:
-    return SurveyDefinition.model_validate(data)
+    """A stored definition (see ``_references``: read as it was accepted)."""
+    return SurveyDefinition.model_validate(data, context={"stored": True})

@@ -7,13 +7,15 @@ import json
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from cxloop.signals import survey_programs as programs
 from cxloop.signals import survey_views as views
 from cxloop.signals.survey_definitions import SurveyDefinition
+from cxloop.signals.survey_logic_preview import try_answers
 from cxloop.signals.survey_pulse import pulse_results, pulse_waves
 from cxloop.signals.surveys import (
     current_version,
@@ -212,7 +214,19 @@ def edit_definition(
     survey = _survey(session, principal, survey_id, write=True)
     version = current_version(session=session, survey=survey)
     text = json.dumps(version.definition, ensure_ascii=False, indent=2)
-    return _edit_page(request, principal, session, survey, text, None)
+    return _edit_page(request, principal, session, survey, text)
+
+
+def _parse(text: str) -> SurveyDefinition | str:
+    """The definition, or an error that names the line or the question and the problem."""
+    try:
+        return SurveyDefinition.model_validate(json.loads(text))
+    except json.JSONDecodeError as exc:
+        return f"JSON, line {exc.lineno}: {exc.msg}"
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "definition"
+        return f"{where}: {first['msg'].removeprefix('Value error, ')}"
 
 
 def _edit_page(
@@ -221,18 +235,32 @@ def _edit_page(
     session: SessionDep,
     survey: Survey,
     text: str,
-    error: str | None,
-    status: int = 200,
+    *,
+    error: str | None = None,
+    samples: dict[str, list[str]] | None = None,
+    status: int | None = None,
+    fragment: bool = False,
 ) -> Response:
+    """The editor, or only its logic panel (``fragment``, for htmx: always a 200 so that
+    htmx shows the error it carries)."""
+    parsed = _parse(text)
+    if status is None:
+        status = 422 if isinstance(parsed, str) and not fragment else 200
+    lang = principal.language
+    samples = samples or {}
+    tried = try_answers(parsed, samples, lang) if isinstance(parsed, SurveyDefinition) else None
     return render(
         request,
-        "surveys/edit.html",
+        "surveys/_logic_preview.html" if fragment else "surveys/edit.html",
         principal,
         session=session,
         survey=survey,
-        title=title_in(survey, principal.language),
+        title=title_in(survey, lang),
         text=text,
         error=error,
+        preview_error=parsed if isinstance(parsed, str) else None,
+        tried=tried,
+        samples=samples,
         status_code=status,
     )
 
@@ -247,15 +275,42 @@ def save_definition(
 ) -> Response:
     principal.require("surveys:write")
     survey = _survey(session, principal, survey_id, write=True)
-    try:
-        parsed = SurveyDefinition.model_validate(json.loads(definition))
-    except json.JSONDecodeError as exc:
-        error = f"JSON, line {exc.lineno}: {exc.msg}"
-        return _edit_page(request, principal, session, survey, definition, error, 422)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "definition"
-        error = f"{where}: {first['msg']}"
-        return _edit_page(request, principal, session, survey, definition, error, 422)
+    parsed = _parse(definition)
+    if isinstance(parsed, str):
+        return _edit_page(request, principal, session, survey, definition, error=parsed, status=422)
     set_definition(session=session, survey=survey, definition=parsed)
     return RedirectResponse(f"/surveys/{survey.id}", status_code=303)
+
+
+async def _posted(request: Request) -> FormData:
+    return await request.form()
+
+
+@router.post("/surveys/{survey_id}/edit/preview")
+def preview_definition(
+    survey_id: int,
+    request: Request,
+    principal: PageUser,
+    session: SessionDep,
+    data: Annotated[FormData, Depends(_posted)],
+    definition: Annotated[str, Form(max_length=200_000)],
+) -> Response:
+    """The logic panel for the draft in the editor and the sample answers picked in it:
+    the panel alone for htmx, the whole editor otherwise (no script needed)."""
+    principal.require("surveys:write")
+    survey = _survey(session, principal, survey_id, write=True)
+    samples = {
+        key.removeprefix("s_"): [v for v in data.getlist(key) if isinstance(v, str) and v]
+        for key in data
+        if key.startswith("s_")
+    }
+    htmx = request.headers.get("hx-request") == "true"
+    return _edit_page(
+        request,
+        principal,
+        session,
+        survey,
+        definition,
+        samples=samples,
+        fragment=htmx,
+    )
