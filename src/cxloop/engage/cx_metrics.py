@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Date, Table, and_, case, cast, delete, func, insert, inspect, literal, select
 from sqlalchemy.orm import Session
 
-from cxloop.engage.cx_periods import refresh_period_rollups, with_ancestors
+from cxloop.engage.cx_periods import refresh_period_rollups
 from cxloop.engage.cx_sources import CxSource, available, source
 from cxloop.engage.cx_stats import Moments, estimate
 from cxloop.insight.scores import Estimate
+from cxloop.signals.metrics_sql import with_ancestors
 from cxloop.store.models.customers import Customer
 from cxloop.store.models.metrics import CxRollup
 from cxloop.store.models.org import OrgUnit

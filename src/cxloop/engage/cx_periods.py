@@ -43,8 +43,8 @@ def refresh_period_rollups(
     """Rebuild the period totals of every period touching ``since`` ≤ day < ``until``.
 
     Reads ``cx_rollups`` (the day rows), so refresh those first. ``unit_ids`` (closed under
-    ancestors, see :func:`with_ancestors`) limits the rebuild to those units: the others'
-    totals are read as they are. Returns rows per grain."""
+    ancestors: ``metrics_sql.with_ancestors``) limits the rebuild to those units; the
+    others' totals are read as they are. Returns rows per grain."""
     names = sorted(set(metrics)) if metrics is not None else None
     units = sorted(unit_ids) if unit_ids is not None else None
     written: dict[str, int] = {}
@@ -66,15 +66,6 @@ def refresh_period_rollups(
             total += _level(session, grain, depth, lo, hi, names, units)
         written[grain] = total
     return written
-
-
-def with_ancestors(session: Session, unit_ids: Iterable[int]) -> set[int]:
-    """The units and every unit above them (from the materialised paths)."""
-    ids = set(unit_ids)
-    out = set(ids)
-    for path in session.scalars(select(OrgUnit.path).where(OrgUnit.id.in_(ids))):
-        out.update(int(p) for p in path.strip("/").split("/") if p)
-    return out
 
 
 def _level(

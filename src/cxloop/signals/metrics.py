@@ -229,7 +229,14 @@ def upsert_points(*, session: Session, points: list[PointIn], source: str = "") 
             report.unchanged += 1
     session.flush()
     from cxloop.signals.metrics_rollup import affected, refresh_metric_rollups
+    from cxloop.signals.metrics_sql import with_ancestors
 
-    refresh_metric_rollups(session=session, cells=affected((k[0], k[2], k[3]) for k in latest))
+    # Only the written units and the units above them: a late point for an old month
+    # rebuilds that month's rollups along its branch, nothing else.
+    refresh_metric_rollups(
+        session=session,
+        cells=affected((k[0], k[2], k[3]) for k in latest),
+        unit_ids=with_ancestors(session, {k[1] for k in latest}),
+    )
     publish(session, "metric_point", changed)
     return report

@@ -14,7 +14,7 @@ values, then one of the children's combined values per tree level, deepest first
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Any
 
@@ -42,11 +42,19 @@ def affected(points: Iterable[tuple[int, str, date]]) -> set[tuple[int, str, dat
     return out
 
 
-def refresh_metric_rollups(*, session: Session, cells: Iterable[tuple[int, str, date]]) -> int:
-    """Recompute the rollups of the given cells for every unit; returns rows written.
+def refresh_metric_rollups(
+    *,
+    session: Session,
+    cells: Iterable[tuple[int, str, date]],
+    unit_ids: Collection[int] | None = None,
+) -> int:
+    """Recompute the rollups of the given cells; returns rows written.
 
     Cells are grouped per rollup period into metrics × bucket starts (recomputing a cell
-    that did not change is harmless: it is rebuilt from the points)."""
+    that did not change is harmless: it is rebuilt from the points). ``unit_ids`` (closed
+    under ancestors: ``metrics_sql.with_ancestors``) limits the work to those units, the
+    others' rollups are read as they are; ``None`` recomputes every unit."""
+    units = sorted(unit_ids) if unit_ids is not None else None
     grouped: dict[str, tuple[set[int], set[date]]] = defaultdict(lambda: (set(), set()))
     for metric_id, rp, start in cells:
         grouped[rp][0].add(metric_id)
@@ -55,23 +63,24 @@ def refresh_metric_rollups(*, session: Session, cells: Iterable[tuple[int, str, 
     levels = depths(session) if grouped else []
     for rp, (metric_ids, starts) in grouped.items():
         mids, buckets = sorted(metric_ids), sorted(starts)
-        session.execute(
-            delete(MetricRollup).where(
-                MetricRollup.metric_id.in_(mids),
-                MetricRollup.period == rp,
-                MetricRollup.period_start.in_(buckets),
-            )
-        )
+        stale = [
+            MetricRollup.metric_id.in_(mids),
+            MetricRollup.period == rp,
+            MetricRollup.period_start.in_(buckets),
+        ]
+        if units is not None:
+            stale.append(MetricRollup.org_unit_id.in_(units))
+        session.execute(delete(MetricRollup).where(*stale))
         # Own values do not depend on the tree: one statement for every unit, then the
         # units without their own, level by level from the bottom.
-        written += _own(session, rp, mids, buckets)
+        written += _own(session, rp, mids, buckets, units)
         big = len(mids) * len(buckets) > _ANALYZE_AFTER
         if big and session.get_bind().dialect.name == "postgresql":
             # Fresh statistics, or the planner takes the table for empty and the per-level
             # anti-join below turns quadratic (minutes instead of seconds on a bulk rebuild).
             session.execute(text("ANALYZE metric_rollups"))
         for depth in levels:
-            written += _from_children(session, rp, depth, mids, buckets)
+            written += _from_children(session, rp, depth, mids, buckets, units)
     return written
 
 
@@ -79,7 +88,9 @@ def _combined(value: Any) -> Any:
     return case((MetricDefinition.aggregation == "sum", func.sum(value)), else_=func.avg(value))
 
 
-def _own(session: Session, rp: str, mids: list[int], buckets: list[date]) -> int:
+def _own(
+    session: Session, rp: str, mids: list[int], buckets: list[date], units: list[int] | None
+) -> int:
     """Units with points of their own: the coarsest kind in each bucket."""
     P = MetricPoint
     kinds = [k for k in PERIOD_KINDS if k == rp or is_finer(k, rp)]
@@ -100,6 +111,7 @@ def _own(session: Session, rp: str, mids: list[int], buckets: list[date]) -> int
             P.period_start >= buckets[0],
             P.period_start < period_next(rp, buckets[-1]),
             bucket.in_(buckets),
+            *([P.org_unit_id.in_(units)] if units is not None else []),
         )
         .group_by(P.metric_id, P.org_unit_id, bucket, P.period, MetricDefinition.aggregation)
         .subquery()
@@ -118,7 +130,12 @@ def _own(session: Session, rp: str, mids: list[int], buckets: list[date]) -> int
 
 
 def _from_children(
-    session: Session, rp: str, depth: int, mids: list[int], buckets: list[date]
+    session: Session,
+    rp: str,
+    depth: int,
+    mids: list[int],
+    buckets: list[date],
+    units: list[int] | None,
 ) -> int:
     """Units ``depth`` deep without points of their own: their children's values combined."""
     R = MetricRollup
@@ -142,6 +159,7 @@ def _from_children(
             R.period == rp,
             R.period_start.in_(buckets),
             ~has_own,
+            *([OrgUnit.parent_id.in_(units)] if units is not None else []),
         )
         .group_by(R.metric_id, OrgUnit.parent_id, R.period_start, MetricDefinition.aggregation)
     )

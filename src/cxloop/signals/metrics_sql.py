@@ -2,11 +2,13 @@
 
 ``period_floor_sql`` is the SQL twin of ``signals.metrics.period_floor`` (weeks start on
 Monday) on SQLite and PostgreSQL; ``unit_depth`` is an org unit's level from its
-materialised path, so a rollup can be built one tree level at a time, deepest first.
+materialised path, so a rollup can be built one tree level at a time, deepest first;
+``with_ancestors`` closes a set of units upwards, for refreshing only what they feed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Date, Integer, cast, func, select
@@ -42,3 +44,12 @@ def depths(session: Session) -> list[int]:
     """The tree's levels, deepest first."""
     rows = session.scalars(select(unit_depth()).distinct())
     return sorted((int(d) for d in rows), reverse=True)
+
+
+def with_ancestors(session: Session, unit_ids: Iterable[int]) -> set[int]:
+    """The units and every unit above them (from the materialised paths)."""
+    ids = set(unit_ids)
+    out = set(ids)
+    for path in session.scalars(select(OrgUnit.path).where(OrgUnit.id.in_(ids))):
+        out.update(int(p) for p in path.strip("/").split("/") if p)
+    return out
