@@ -1,8 +1,10 @@
-"""DXS and surveys: how the digital experience of identified customers relates to their NPS.
+"""DXS and surveys: how the digital experience of identified customers relates to their
+NPS and CSAT.
 
 Each scored session of a known customer is paired with that customer's first completed
-survey response with an NPS answer within ``window`` after the session started. The pairs
-are binned by DXS (mean NPS answer and NPS per bin) and summarised by Spearman's rho.
+survey response with an NPS answer within ``window`` after the session started, and apart
+from that with the first one with a CSAT answer (1-5). The pairs are binned by DXS (mean
+answer, NPS and CSAT top-2 share per bin) and each kind is summarised by Spearman's rho.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 from scipy import stats
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from cxloop.store.models.digital import DigitalSession
@@ -30,6 +32,9 @@ class DxsBin(BaseModel):
     n: int
     mean_nps_answer: float | None
     nps: float | None  # % promoters - % detractors
+    csat_n: int = 0
+    mean_csat: float | None = None
+    csat_top2: float | None = None  # % answering 4 or 5
 
 
 class DxsSurveyRelation(BaseModel):
@@ -38,13 +43,39 @@ class DxsSurveyRelation(BaseModel):
     spearman_rho: float | None
     p_value: float | None
     bins: list[DxsBin]
+    csat_pairs: int = 0
+    csat_spearman_rho: float | None = None
+    csat_p_value: float | None = None
 
 
-def relation(pairs: Sequence[tuple[float, int]]) -> DxsSurveyRelation:
-    """Bin (dxs, nps answer 0..10) pairs and correlate them. Pure."""
+def _band(pairs: Sequence[tuple[float, int]], low: float, high: float) -> list[int]:
+    return [a for d, a in pairs if low <= d < high]
+
+
+def _spearman(pairs: Sequence[tuple[float, int]]) -> tuple[float | None, float | None]:
+    if len(pairs) < 3:
+        return None, None
+    d = np.array([x for x, _ in pairs], dtype=float)
+    a = np.array([y for _, y in pairs], dtype=float)
+    if np.ptp(d) == 0 or np.ptp(a) == 0:
+        return None, None
+    res = stats.spearmanr(d, a)
+    return round(float(res.statistic), 4), float(res.pvalue)
+
+
+def _mean(values: list[int]) -> float | None:
+    return round(float(np.mean(values)), 2) if values else None
+
+
+def relation(
+    pairs: Sequence[tuple[float, int]], csat_pairs: Sequence[tuple[float, int]] = ()
+) -> DxsSurveyRelation:
+    """Bin (dxs, nps answer 0..10) and (dxs, csat answer 1..5) pairs by DXS and correlate
+    each kind. Pure."""
     bins = []
     for low, high in DXS_BINS:
-        answers = [a for d, a in pairs if low <= d < high]
+        answers = _band(pairs, low, high)
+        csat = _band(csat_pairs, low, high)
         n = len(answers)
         nps = None
         if n:
@@ -56,19 +87,24 @@ def relation(pairs: Sequence[tuple[float, int]]) -> DxsSurveyRelation:
                 low=low,
                 high=min(high, 10.0),
                 n=n,
-                mean_nps_answer=round(float(np.mean(answers)), 2) if n else None,
+                mean_nps_answer=_mean(answers),
                 nps=nps,
+                csat_n=len(csat),
+                mean_csat=_mean(csat),
+                csat_top2=round(100.0 * sum(a >= 4 for a in csat) / len(csat), 1) if csat else None,
             )
         )
-    rho = p = None
-    if len(pairs) >= 3:
-        d = np.array([x for x, _ in pairs], dtype=float)
-        a = np.array([y for _, y in pairs], dtype=float)
-        if np.ptp(d) > 0 and np.ptp(a) > 0:
-            res = stats.spearmanr(d, a)
-            rho, p = round(float(res.statistic), 4), float(res.pvalue)
+    rho, p = _spearman(pairs)
+    csat_rho, csat_p = _spearman(csat_pairs)
     return DxsSurveyRelation(
-        available=True, pairs=len(pairs), spearman_rho=rho, p_value=p, bins=bins
+        available=True,
+        pairs=len(pairs),
+        spearman_rho=rho,
+        p_value=p,
+        bins=bins,
+        csat_pairs=len(csat_pairs),
+        csat_spearman_rho=csat_rho,
+        csat_p_value=csat_p,
     )
 
 
@@ -103,22 +139,45 @@ def dxs_vs_survey(
     if not sessions:
         return relation([])
     customers = {c for c, _, _ in sessions}
-    answers: dict[int, list[tuple[datetime, int]]] = {}
+    answers: dict[str, dict[int, list[tuple[datetime, int]]]] = {"nps": {}, "csat": {}}
     rows = session.execute(
-        select(response.customer_id, response.completed_at, response.nps)
+        select(response.customer_id, response.completed_at, response.nps, response.csat)
         .where(
             response.customer_id.in_(customers),
             response.completed_at.is_not(None),
-            response.nps.is_not(None),
+            or_(response.nps.is_not(None), response.csat.is_not(None)),
         )
-        .order_by(response.completed_at)
+        .order_by(response.completed_at, response.id)
     )
-    for customer_id, at, nps in rows:
-        answers.setdefault(customer_id, []).append((at, nps))
-    pairs = []
+    for customer_id, at, nps, csat in rows:
+        for kind, value in (("nps", nps), ("csat", csat)):
+            if value is not None:
+                answers[kind].setdefault(customer_id, []).append((at, value))
+    pairs: dict[str, list[tuple[float, int]]] = {"nps": [], "csat": []}
     for customer_id, started, dxs in sessions:
-        for at, nps in answers.get(customer_id, []):
-            if started <= at <= started + window:
-                pairs.append((float(dxs), int(nps)))
-                break
-    return relation(pairs)
+        for kind, found in pairs.items():
+            for at, value in answers[kind].get(customer_id, []):
+                if started <= at <= started + window:
+                    found.append((float(dxs), int(value)))
+                    break
+    return relation(pairs["nps"], pairs["csat"])
+
+
+CSV_HEADER = (
+    "dxs_from",
+    "dxs_to",
+    "nps_n",
+    "mean_nps_answer",
+    "nps",
+    "csat_n",
+    "mean_csat",
+    "csat_top2_pct",
+)
+
+
+def relation_rows(rel: DxsSurveyRelation) -> list[tuple[Any, ...]]:
+    """The bins as CSV rows (see CSV_HEADER)."""
+    return [
+        (b.low, b.high, b.n, b.mean_nps_answer, b.nps, b.csat_n, b.mean_csat, b.csat_top2)
+        for b in rel.bins
+    ]

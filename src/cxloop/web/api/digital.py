@@ -6,9 +6,11 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
+from cxloop.csv_export import csv_download, to_csv
 from cxloop.insight.digital import SIGNAL_TYPES
 from cxloop.signals.digital import (
     DigitalSessionDetail,
@@ -26,7 +28,12 @@ from cxloop.signals.digital import (
 )
 from cxloop.signals.digital_counts import UnknownKeyCount, sees_unattributed, unknown_keys
 from cxloop.signals.digital_sites import SiteCreate, SiteUpdate, create_site, update_site
-from cxloop.signals.digital_survey import DxsSurveyRelation, dxs_vs_survey
+from cxloop.signals.digital_survey import (
+    CSV_HEADER,
+    DxsSurveyRelation,
+    dxs_vs_survey,
+    relation_rows,
+)
 from cxloop.store.models.digital import DigitalSession, DigitalSite
 from cxloop.store.scope import scoped_get
 from cxloop.web.deps import CurrentPrincipal, Pagination, SessionDep
@@ -241,6 +248,20 @@ def get_dxs_vs_survey(
     site_id: int | None = None,
     since: datetime | None = None,
 ) -> DxsSurveyRelation:
-    """DXS bins of identified sessions against the NPS their customers gave afterwards."""
+    """DXS bins of identified sessions against the NPS and CSAT their customers gave
+    afterwards, with each kind's rank correlation and its number of pairs."""
     principal.require("digital:read")
     return dxs_vs_survey(session=session, scope=principal.scope, site_id=site_id, since=since)
+
+
+@router.get("/dxs-vs-survey.csv", response_class=Response)
+def get_dxs_vs_survey_csv(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    site_id: int | None = None,
+    since: datetime | None = None,
+) -> Response:
+    """The DXS bands of ``/dxs-vs-survey`` as CSV."""
+    principal.require("digital:read")
+    rel = dxs_vs_survey(session=session, scope=principal.scope, site_id=site_id, since=since)
+    return csv_download(to_csv(CSV_HEADER, relation_rows(rel)), "dxs-vs-survey.csv")

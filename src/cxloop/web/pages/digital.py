@@ -1,4 +1,5 @@
-"""Digital body language pages: overview, session list, session timeline, sites."""
+"""Digital body language pages: overview, session list, session timeline, sites, DXS and
+surveys."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from cxloop.signals.digital import (
 )
 from cxloop.signals.digital_counts import sees_unattributed, unknown_keys
 from cxloop.signals.digital_sites import SiteCreate, create_site
+from cxloop.signals.digital_survey import dxs_vs_survey
 from cxloop.store.base import utcnow
 from cxloop.store.models.digital import DigitalSession, DigitalSite
 from cxloop.store.scope import scoped_get
@@ -68,6 +70,29 @@ def overview(
         trend=[p.model_dump(mode="json") for p in trend],
         pages=worst_pages(session=session, scope=scope, since=since, limit=10),
         spots=hot_spots(session=session, scope=scope, since=since, limit=10),
+    )
+
+
+@router.get("/digital/survey")
+def survey_page(
+    request: Request,
+    principal: PageUser,
+    session: SessionDep,
+    days: Annotated[int, Query(ge=1, le=365)] = 90,
+) -> Response:
+    """DXS bands against the NPS and CSAT the sessions' customers gave afterwards."""
+    principal.require("digital:read")
+    since = utcnow() - timedelta(days=days)
+    rel = dxs_vs_survey(session=session, scope=principal.scope, since=since)
+    return render(
+        request,
+        "digital/survey.html",
+        principal,
+        session=session,
+        days=days,
+        since=since.strftime("%Y-%m-%dT%H:%M:%S"),
+        rel=rel,
+        chart=[b.model_dump(mode="json") for b in rel.bins],
     )
 
 
