@@ -4,15 +4,19 @@
 
 Builds a company of 10 regions x 100 stores, 40 monthly metrics over 125 months
 (40 x 1000 x 125 = 5,000,000 points) and 1,000,000 survey responses over a year (NPS and
-CSAT, from 20,000 customers with a customer type and tier), all by bulk load (executemany
-in batches of 50,000 on SQLite, COPY on PostgreSQL). The rollups are then built by the real
-code: ``rebuild_all`` for the metric points and ``refresh_rollups`` (month by month, as
-``cxloop metrics rollup`` does) for the responses. Then it times the scorecard, via the
-service function and via the HTTP route in-process, for the company and for one store,
-and the 15-minute job (refresh of the last two days). ``--pad 9`` then adds nine copies of
-every row of the tables the scorecard reads (``metric_rollups``, ``cx_period_rollups``)
-under other metrics — those tables at 10x — and times the reads again.
-``--scale`` multiplies the number of stores and responses.
+CSAT, from 20,000 customers with a customer type and tier). The rows are generated with
+NumPy and bulk-loaded on a connection of their own, committed every 200,000 rows: ``COPY``
+on PostgreSQL, ``executemany`` with ``synchronous=OFF`` (for the load only) on SQLite.
+The rollups are then built once by the real code: ``rebuild_all`` for the metric points
+and ``refresh_rollups`` (month by month, as ``cxloop metrics rollup`` does) for the
+responses. Then it times the scorecard, via the service function and via the HTTP route
+in-process, for the company and for one store (median, p95 and CPU per call of this
+process plus, on PostgreSQL, the database backends), then the minute job (100 marked
+store days) and the hourly safety net (the last two days). ``--pad 9`` then adds nine
+copies of every row of the tables the scorecard reads (``metric_rollups``,
+``cx_period_rollups``) under other metrics — those tables at 10x — and times the reads
+again. ``--scale`` multiplies the number of stores and responses; ``--reuse`` times an
+already built database.
 """
 
 from __future__ import annotations
@@ -20,19 +24,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import create_engine, func, insert, make_url, select, text
 from sqlalchemy.orm import Session
 
 from cxloop.config import load_settings
+from cxloop.engage.cx_dirty import mark_stored, refresh_dirty
 from cxloop.engage.cx_metrics import refresh_rollups
 from cxloop.engage.hierarchy import get_unit
 from cxloop.engage.kpis import KpiCreate, create_kpi
@@ -50,6 +54,7 @@ from cxloop.store.models.metrics import (
     MetricPoint,
     MetricRollup,
 )
+from cxloop.store.models.org import OrgUnit
 from cxloop.store.models.surveys import Survey, SurveyResponse, SurveyVersion
 from cxloop.store.org import create_unit, unit_by_code
 
@@ -80,7 +85,7 @@ def say(*parts: object) -> None:
 
 
 def build(url: str, scale: float) -> None:
-    rng = random.Random(1)
+    rng = np.random.default_rng(1)
     n_stores = max(1, int(STORES * scale))
     with session_scope(url) as s:
         company = create_unit(session=s, code="co", name="Co", kind="company")
@@ -108,23 +113,11 @@ def build(url: str, scale: float) -> None:
             s.add(d)
             defs.append(d)
         s.flush()
-        months = period_back("month", LAST, MONTHS)
-        ids = [u.id for u in stores]
+        ids = np.array([u.id for u in stores])
+        s.commit()
         t = time.perf_counter()
-        rows = (
-            (d.id, uid, "month", m, rng.random() * 100, "bench", datetime.now(UTC))
-            for d in defs
-            for uid in ids
-            for m in months
-        )
-        cols = ("metric_id", "org_unit_id", "period", "period_start", "value", "source")
-        n = _bulk(s, MetricPoint, (*cols, "updated_at"), rows, url)
-        say(f"metric points: {n:,} loaded in {time.perf_counter() - t:.0f} s")
-        t = time.perf_counter()
-        rebuild_all(session=s)
-        took = time.perf_counter() - t
-        written = s.scalar(select(func.count()).select_from(MetricRollup))
-        say(f"metric rollups (SQL rebuild_all): {written:,} rows in {took:.0f} s")
+        n = _points(url, np.array([d.id for d in defs]), ids, rng)
+        say(f"metric points: {n:,} loaded in {time.perf_counter() - t:.1f} s")
         _responses(s, url, company.id, ids, int(RESPONSES * scale), rng)
         kpis = [("cx:nps", 30, 20), ("cx:csat", 0.8, 0.75)] + [
             (f"metric:m{i}", 50, 40) for i in range(4)
@@ -145,25 +138,63 @@ def build(url: str, scale: float) -> None:
                 ],
             )
     _analyze(url)
+    rebuild_metric_rollups(url)
     refresh_year(url)
+
+
+def rebuild_metric_rollups(url: str) -> None:
+    """Every metric rollup from the points, by the real code (``rebuild_all``)."""
+    with session_scope(url) as s:
+        t, cpu = time.perf_counter(), time.process_time()
+        written = rebuild_all(session=s)
+        took = _took(t, cpu)
+    say(f"metric rollups (SQL rebuild_all): {written:,} rows in {took}")
+    _analyze(url)
 
 
 def refresh_year(url: str) -> None:
     """CX rollups of the whole year from the responses, as `cxloop metrics rollup` does."""
     with session_scope(url) as s:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         got = 0
         day = date(2025, 1, 1)
         while day < YEAR_END:  # a month at a time
             nxt = min(YEAR_END, day + timedelta(days=31))
             got += sum(refresh_rollups(session=s, since=day, until=nxt).values())
             day = nxt
-        took = time.perf_counter() - t
-        say(f"cx rollups (refresh_rollups, whole year): {got:,} day rows, {took:.0f} s")
+        took = _took(t, cpu)
+    say(f"cx rollups (refresh_rollups, whole year): {got:,} day rows, {took}")
     _analyze(url)
 
 
-def _responses(s: Session, url: str, company_id: int, ids: list[int], n: int, rng: Any) -> None:
+def _took(t: float, cpu: float) -> str:
+    """Wall time, and this process's CPU time (the database's own work is not in it on
+    PostgreSQL; on SQLite it is, the engine runs in-process)."""
+    return f"{time.perf_counter() - t:.1f} s wall, {time.process_time() - cpu:.1f} CPU-s here"
+
+
+def _points(url: str, metric_ids: Any, unit_ids: Any, rng: Any) -> int:
+    """One monthly point per metric, store and month, in the unique key's order (so the
+    index is appended to, not split)."""
+    months = np.array([m.isoformat() for m in period_back("month", LAST, MONTHS)])
+    per_metric = len(unit_ids) * MONTHS
+    stamp = _stamp(datetime.now(UTC), url)
+    n = 0
+    for mid in metric_ids.tolist():
+        cols = {
+            "metric_id": np.full(per_metric, mid),
+            "org_unit_id": np.repeat(unit_ids, MONTHS),
+            "period": "month",
+            "period_start": np.tile(months, len(unit_ids)),
+            "value": np.round(rng.random(per_metric) * 100, 3),
+            "source": "bench",
+            "updated_at": stamp,
+        }
+        n += _load(url, MetricPoint, cols, per_metric)
+    return n
+
+
+def _responses(s: Session, url: str, company_id: int, ids: Any, n: int, rng: Any) -> None:
     t = time.perf_counter()
     survey = Survey(org_unit_id=company_id, key="bench", public_token="bench", status="live")
     s.add(survey)
@@ -171,48 +202,49 @@ def _responses(s: Session, url: str, company_id: int, ids: list[int], n: int, rn
     version = SurveyVersion(survey_id=survey.id, org_unit_id=company_id, number=1)
     s.add(version)
     s.flush()
-    custs = [
-        {
-            "org_unit_id": company_id,
-            "customer_type": "business" if rng.random() < 0.25 else "consumer",
-            "tier": rng.choice(("gold", "silver", "bronze")),
-        }
-        for _ in range(CUSTOMERS)
-    ]
-    s.execute(insert(Customer), custs)
+    kinds = np.where(rng.random(CUSTOMERS) < 0.25, "business", "consumer")
+    tiers = np.array(["gold", "silver", "bronze"])[rng.integers(0, 3, CUSTOMERS)]
+    custs = {"customer_type": kinds, "tier": tiers, "org_unit_id": company_id}
+    s.commit()
+    _load(url, Customer, {**custs, **_defaults(Customer, tuple(custs), url)}, CUSTOMERS)
     first = s.scalar(select(func.min(Customer.id)))
     assert first is not None
-    start = datetime(2025, 1, 1, tzinfo=UTC)
-    seconds = int((datetime(2026, 1, 1, tzinfo=UTC) - start).total_seconds())
-
-    def rows() -> Iterator[tuple[Any, ...]]:
-        for _ in range(n):
-            at = start + timedelta(seconds=rng.randrange(seconds))
-            nps = min(10, max(0, int(rng.gauss(7.6, 2.2))))
-            csat = min(5, max(1, int(rng.gauss(4.0, 1.0))))
-            yield (
-                rng.choice(ids),
-                survey.id,
-                version.id,
-                first + rng.randrange(CUSTOMERS),
-                "email",
-                "",
-                "en",
-                "complete",
-                "{}" if url.startswith("postgresql") else {},
-                nps,
-                csat,
-                "[]" if url.startswith("postgresql") else [],
-                at - timedelta(minutes=3),
-                at,
-            )
-
+    year = int((YEAR_END - date(2025, 1, 1)).days * 86_400)
+    at = np.datetime64("2025-01-01T00:00:00", "us") + (rng.integers(0, year, n) * 1_000_000).astype(
+        "timedelta64[us]"
+    )
+    cols: dict[str, Any] = {
+        "org_unit_id": rng.choice(ids, n),
+        "survey_id": survey.id,
+        "version_id": version.id,
+        "customer_id": first + rng.integers(0, CUSTOMERS, n),
+        "channel": "email",
+        "wave": "",
+        "language": "en",
+        "status": "complete",
+        "answers": "{}",
+        "nps": np.clip(rng.normal(7.6, 2.2, n).astype(int), 0, 10),
+        "csat": np.clip(rng.normal(4.0, 1.0, n).astype(int), 1, 5),
+        "feedback_ids": "[]",
+        "started_at": _stamps(at - np.timedelta64(3, "m"), url),
+        "completed_at": _stamps(at, url),
+    }
     # Other not-null columns (the surveys area grows) take their model defaults.
-    extra = _defaults(SurveyResponse, _RESPONSE_COLS, url)
-    tail = tuple(extra.values())
-    widened = (r + tail for r in rows())
-    got = _bulk(s, SurveyResponse, (*_RESPONSE_COLS, *extra), widened, url)
-    say(f"survey responses: {got:,} loaded in {time.perf_counter() - t:.0f} s")
+    cols.update(_defaults(SurveyResponse, tuple(cols), url))
+    s.commit()
+    got = _load(url, SurveyResponse, cols, n)
+    say(f"survey responses: {got:,} loaded in {time.perf_counter() - t:.1f} s")
+
+
+def _stamp(at: datetime, url: str) -> str:
+    text_ = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return text_ + "+00" if url.startswith("postgresql") else text_
+
+
+def _stamps(at: Any, url: str) -> Any:
+    """UTC instants as the column stores them (SQLAlchemy's SQLite text format)."""
+    out = np.char.replace(np.datetime_as_string(at, unit="us"), "T", " ")
+    return np.char.add(out, "+00") if url.startswith("postgresql") else out
 
 
 def _defaults(model: Any, given: tuple[str, ...], url: str) -> dict[str, Any]:
@@ -222,32 +254,48 @@ def _defaults(model: Any, given: tuple[str, ...], url: str) -> dict[str, Any]:
             continue
         arg = col.default.arg
         value = arg(None) if callable(arg) else arg
-        if url.startswith("postgresql") and isinstance(value, dict | list):
+        if isinstance(value, dict | list):
             value = json.dumps(value)
+        elif isinstance(value, datetime):
+            value = _stamp(value, url)
+        elif isinstance(value, bool):
+            value = ("t" if value else "f") if url.startswith("postgresql") else int(value)
         out[col.name] = value
     return out
 
 
-def _bulk(s: Session, model: Any, cols: tuple[str, ...], rows: Iterable[Any], url: str) -> int:
-    n = 0
-    table = model.__tablename__
-    if url.startswith("postgresql"):
-        raw = s.connection().connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:
-            for r in rows:
-                cp.write_row(r)
-                n += 1
-        return n
-    batch = []
-    for r in rows:
-        batch.append(dict(zip(cols, r, strict=True)))
-        if len(batch) == 50_000:
-            s.execute(insert(model), batch)
-            n += len(batch)
-            batch = []
-    if batch:
-        s.execute(insert(model), batch)
-        n += len(batch)
+_CHUNK = 200_000
+
+
+def _load(url: str, model: Any, cols: dict[str, Any], n: int) -> int:
+    """Bulk-load ``n`` rows given as columns (NumPy arrays, or one value for every row) on a
+    connection of its own, committing every chunk: ``COPY`` on PostgreSQL, ``executemany``
+    on SQLite with ``synchronous=OFF`` for the load only."""
+    table, names = model.__tablename__, ", ".join(cols)
+    pg = url.startswith("postgresql")
+    with get_engine(url).connect() as conn:
+        raw: Any = conn.connection.driver_connection
+        if not pg:
+            raw.execute("PRAGMA synchronous=OFF")
+        try:
+            for lo in range(0, n, _CHUNK):
+                hi = min(n, lo + _CHUNK)
+                parts = [
+                    v[lo:hi].tolist() if isinstance(v, np.ndarray) else [v] * (hi - lo)
+                    for v in cols.values()
+                ]
+                rows = zip(*parts, strict=True)
+                if pg:
+                    body = "".join("\t".join(map(str, r)) + "\n" for r in rows)
+                    with raw.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN") as cp:
+                        cp.write(body)
+                else:
+                    marks = ", ".join("?" * len(cols))
+                    raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+                raw.commit()
+        finally:
+            if not pg:
+                raw.execute("PRAGMA synchronous=NORMAL")
     return n
 
 
@@ -260,26 +308,59 @@ def _analyze(url: str) -> None:
             conn.execute(text("ANALYZE"))
 
 
+def _load_avg() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg()) + " (1 / 5 / 15 min)"
+
+
 def _stats(ms: list[float]) -> str:
     p95 = statistics.quantiles(ms, n=20)[-1] if len(ms) >= 2 else ms[0]
     return f"median {statistics.median(ms):.0f} ms, p95 {p95:.0f} ms"
 
 
-def timed(url: str, code: str, runs: int = 20) -> str:
+def _db_cpu(url: str) -> float:
+    """CPU seconds used so far by the PostgreSQL backends of this database (same host),
+    0 on SQLite (the engine runs inside this process)."""
+    if not url.startswith("postgresql"):
+        return 0.0
+    with get_engine(url).connect() as conn:
+        pids = conn.scalars(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).all()
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _measured(url: str, call: Any, runs: int) -> str:
+    call()  # warm
     out = []
+    cpu, db = time.process_time(), _db_cpu(url)
+    for _ in range(runs):
+        t = time.perf_counter()
+        call()
+        out.append((time.perf_counter() - t) * 1000)
+    used = (time.process_time() - cpu + _db_cpu(url) - db) / runs * 1000
+    return f"{_stats(out)}, {used:.0f} ms CPU per call (server + database)"
+
+
+def timed(url: str, code: str, runs: int = 30) -> str:
     with session_scope(url) as s:
         unit = get_unit(s, unit_by_code(s, code).id)
         assert unit is not None
-        build_scorecard(session=s, unit=unit, period="month", start=LAST)  # warm
-        for _ in range(runs):
-            t = time.perf_counter()
+
+        def call() -> None:
             card = build_scorecard(session=s, unit=unit, period="month", start=LAST)
-            out.append((time.perf_counter() - t) * 1000)
-        assert len(card.cards) == 6 and all(c.current is not None for c in card.cards)
-    return _stats(out)
+            assert len(card.cards) == 6 and all(c.current is not None for c in card.cards)
+
+        return _measured(url, call, runs)
 
 
-def http_timed(url: str, code: str, runs: int = 20) -> str:
+def http_timed(url: str, code: str, runs: int = 30) -> str:
     from fastapi.testclient import TestClient
 
     from cxloop.store.accounts import create_api_key
@@ -298,26 +379,30 @@ def http_timed(url: str, code: str, runs: int = 20) -> str:
     with TestClient(create_app(settings)) as client:
         h = {"Authorization": f"Bearer {key}"}
         params = {"start": LAST.isoformat()}
-        client.get("/api/v1/scorecard", params=params, headers=h)
-        out = []
-        for _ in range(runs):
-            t = time.perf_counter()
+
+        def call() -> None:
             r = client.get("/api/v1/scorecard", params=params, headers=h)
-            out.append((time.perf_counter() - t) * 1000)
             assert r.status_code == 200, r.text
             assert all(k["current"] is not None for k in r.json()["kpis"])
-    return _stats(out)
+
+        return _measured(url, call, runs)
 
 
-def periodic_refresh(url: str) -> None:
-    """What the 15-minute job does at the end of the year: the last two days again."""
+def refresh_jobs(url: str, stores: int = 100) -> None:
+    """The minute job after ``stores`` stores each stored a record on the last day, and
+    the hourly safety net (the last two days, every unit)."""
     with session_scope(url) as s:
-        t = time.perf_counter()
+        ids = s.scalars(select(OrgUnit.id).where(OrgUnit.kind == "store").limit(stores)).all()
+        at = datetime(2025, 12, 31, 3, 0, tzinfo=UTC)
+        mark_stored(s, [(i, at) for i in ids])
+    with session_scope(url) as s:
+        t, cpu = time.perf_counter(), time.process_time()
+        got = refresh_dirty(session=s)
+        say(f"minute job, {got['days']} marked store days: {_took(t, cpu)}")
+    with session_scope(url) as s:
+        t, cpu = time.perf_counter(), time.process_time()
         refresh_rollups(session=s, since=YEAR_END - timedelta(days=2), until=YEAR_END)
-        say(
-            f"15-minute job (last 2 days + their week/month/quarter totals): "
-            f"{time.perf_counter() - t:.1f} s"
-        )
+        say(f"hourly safety net (last 2 days, every unit): {_took(t, cpu)}")
 
 
 def pad(url: str, copies: int) -> None:
@@ -381,7 +466,8 @@ def counts(url: str) -> None:
 def report(url: str) -> None:
     counts(url)
     for code, what in (("co", "whole company"), ("r3s0", "one store")):
-        say(f"{what}: service {timed(url, code)}; HTTP {http_timed(url, code)}")
+        say(f"{what}, service: {timed(url, code)} [load {_load_avg()}]")
+        say(f"{what}, HTTP: {http_timed(url, code)} [load {_load_avg()}]")
 
 
 def _create_database(url: str) -> None:
@@ -407,7 +493,7 @@ def main() -> None:
     args = p.parse_args()
     url = args.url or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     url = load_settings(database_url=url).resolved_database_url
-    say(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    say(f"load average at start: {_load_avg()} on {os.cpu_count()} cores")
     if not args.reuse:
         if url.startswith("postgresql"):
             _create_database(url)
@@ -427,11 +513,11 @@ def main() -> None:
     if args.reuse and args.refresh:
         refresh_year(url)
     report(url)
-    periodic_refresh(url)
+    refresh_jobs(url)
     if args.pad:
         pad(url, args.pad)
         report(url)
-    say(f"load average at end: {os.getloadavg()[0]:.1f}")
+    say(f"load average at end: {_load_avg()}")
 
 
 if __name__ == "__main__":
