@@ -97,6 +97,40 @@ def create_endpoint(
     return endpoint
 
 
+def update_endpoint(*, session: Session, endpoint: Endpoint, changes: dict[str, Any]) -> Endpoint:
+    """Change ``name``, ``target``, ``is_active`` or ``allow_private``; the target is checked
+    again (with the new private-address setting) before anything changes."""
+    target = changes.get("target", endpoint.target)
+    allow = changes.get("allow_private", endpoint.allow_private)
+    check_endpoint(endpoint.kind, target, endpoint.project, allow)
+    for name in ("name", "target", "is_active", "allow_private"):
+        if name in changes:
+            setattr(endpoint, name, changes[name])
+    session.flush()
+    return endpoint
+
+
+TESTABLE_KINDS = ("email", "webhook", "chat")
+
+
+def queue_test(*, session: Session, endpoint: Endpoint) -> Delivery:
+    """A test message to the endpoint, sent and retried like any other notification."""
+    if endpoint.kind not in TESTABLE_KINDS:
+        raise EndpointError(
+            f"test messages go to {', '.join(TESTABLE_KINDS)} endpoints; "
+            "export a backlog item to try a GitHub or Jira endpoint",
+            "kind",
+        )
+    return queue_to_endpoint(
+        session=session,
+        endpoint=endpoint,
+        event="endpoint.test",
+        title="cxloop test message",
+        text=f"A test of the endpoint {endpoint.name!r}: it is set up correctly.",
+        data={"endpoint": endpoint.name},
+    )
+
+
 def _new_delivery(session: Session, **values: Any) -> Delivery:
     delivery = Delivery(
         msg_id="msg_" + secrets.token_urlsafe(18),

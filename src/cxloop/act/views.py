@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
@@ -98,9 +99,25 @@ def backlog_items(*, session: Session, scope: Scope, limit: int = 200) -> list[B
 
 
 def deliveries(
-    *, session: Session, scope: Scope, status: str | None, limit: int = 200
+    *,
+    session: Session,
+    scope: Scope,
+    status: str | None,
+    endpoint_id: int | None = None,
+    limit: int = 200,
 ) -> list[Delivery]:
     stmt = select(Delivery).where(scope.condition(Delivery.org_unit_id))
     if status:
         stmt = stmt.where(Delivery.status == status)
+    if endpoint_id is not None:
+        stmt = stmt.where(Delivery.endpoint_id == endpoint_id)
     return list(session.scalars(stmt.order_by(Delivery.id.desc()).limit(limit)).all())
+
+
+def shown_target(target: str) -> str:
+    """An endpoint's target as pages show it: an e-mail address whole, a URL only up to its
+    host (chat webhook URLs carry their secret in the path)."""
+    if "://" not in target:
+        return target
+    parts = urlsplit(target)
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/…"

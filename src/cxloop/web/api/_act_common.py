@@ -8,8 +8,12 @@ from sqlalchemy.orm import Session
 
 from cxloop.act.cases import Author
 from cxloop.act.notify import new_deliveries
+from cxloop.config import Settings
 from cxloop.jobs import enqueue
+from cxloop.store.models.act import BacklogItem, Endpoint
+from cxloop.store.scope import Scope, scoped_get
 from cxloop.web.deps import Principal
+from cxloop.web.errors import ApiError
 
 
 def author(principal: Principal) -> Author:
@@ -21,3 +25,24 @@ def send_after_commit(background: BackgroundTasks, huey: Huey, session: Session)
     (background tasks run after the response, the transaction ends before it)."""
     for delivery_id in new_deliveries(session):
         background.add_task(enqueue, huey, "act_send_delivery", delivery_id)
+
+
+def require_private_flag(principal: Principal, allow_private: bool | None) -> None:
+    """Only an admin may let an endpoint reach private or loopback addresses."""
+    if allow_private and principal.role != "admin":
+        raise ApiError(
+            403, "only an admin may allow private or loopback addresses", field="allow_private"
+        )
+
+
+def backlog_link(settings: Settings, item: BacklogItem) -> str:
+    """The item's page, for the external issue to link back to."""
+    return f"{settings.base_url.rstrip('/')}/act/backlog/{item.id}"
+
+
+def active_endpoint(session: Session, scope: Scope, endpoint_id: int | None) -> Endpoint:
+    """An active endpoint in scope, or a 404 naming ``endpoint_id``."""
+    endpoint = scoped_get(session, scope, Endpoint, endpoint_id) if endpoint_id else None
+    if endpoint is None or not endpoint.is_active:
+        raise ApiError(404, f"endpoint {endpoint_id} not found", field="endpoint_id")
+    return endpoint

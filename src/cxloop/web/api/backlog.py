@@ -10,10 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from cxloop.act import backlog, backlog_export
-from cxloop.store.models.act import BacklogItem, Endpoint
+from cxloop.store.models.act import BacklogItem
 from cxloop.store.models.org import OrgUnit
 from cxloop.store.scope import scoped_get, scoped_page
-from cxloop.web.api._act_common import send_after_commit
+from cxloop.web.api._act_common import active_endpoint, backlog_link, send_after_commit
 from cxloop.web.deps import (
     CurrentPrincipal,
     HueyDep,
@@ -96,10 +96,6 @@ def _item(principal: Principal, session: SessionDep, item_id: int) -> BacklogIte
     return item
 
 
-def _link(settings: SettingsDep, item: BacklogItem) -> str:
-    return f"{settings.base_url.rstrip('/')}/act/backlog/{item.id}"
-
-
 @router.get("/backlog")
 def list_items(
     principal: CurrentPrincipal, session: SessionDep, page: Pagination, status: Status | None = None
@@ -167,13 +163,6 @@ def update_item(
     return BacklogPublic.model_validate(item)
 
 
-def _endpoint(principal: Principal, session: SessionDep, endpoint_id: int | None) -> Endpoint:
-    endpoint = scoped_get(session, principal.scope, Endpoint, endpoint_id) if endpoint_id else None
-    if endpoint is None or not endpoint.is_active:
-        raise ApiError(404, f"endpoint {endpoint_id} not found", field="endpoint_id")
-    return endpoint
-
-
 @router.post("/backlog/{item_id}/export")
 def export_item(
     item_id: int,
@@ -188,12 +177,12 @@ def export_item(
     item = _item(principal, session, item_id)
     principal.require("cases:write")
     principal.require("export")
-    endpoint = _endpoint(principal, session, body.endpoint_id)
+    endpoint = active_endpoint(session, principal.scope, body.endpoint_id)
     if item.external_key and item.external_system in ("github", "jira"):
         raise ApiError(409, f"already exported as {item.external_key}", field="endpoint_id")
     try:
         backlog_export.export_item(
-            session=session, item=item, endpoint=endpoint, link=_link(settings, item)
+            session=session, item=item, endpoint=endpoint, link=backlog_link(settings, item)
         )
     except backlog.BacklogError as exc:
         raise _error(exc) from None
@@ -206,7 +195,7 @@ def sync_item(item_id: int, principal: CurrentPrincipal, session: SessionDep) ->
     """Read the external issue's status now."""
     item = _item(principal, session, item_id)
     principal.require("cases:write")
-    endpoint = _endpoint(principal, session, item.endpoint_id)
+    endpoint = active_endpoint(session, principal.scope, item.endpoint_id)
     try:
         backlog_export.sync_status(session=session, item=item, endpoint=endpoint)
     except backlog.BacklogError as exc:

@@ -13,7 +13,8 @@ from cxloop.act import notify
 from cxloop.jobs import enqueue
 from cxloop.store.models.act import Delivery, Endpoint
 from cxloop.store.scope import scoped_get, scoped_page
-from cxloop.web.deps import CurrentPrincipal, HueyDep, Pagination, Principal, SessionDep
+from cxloop.web.api._act_common import require_private_flag
+from cxloop.web.deps import CurrentPrincipal, HueyDep, Pagination, SessionDep
 from cxloop.web.errors import ApiError, NotFound
 from cxloop.web.schemas import Page
 
@@ -77,13 +78,6 @@ class DeliveryPublic(BaseModel):
     payload: dict[str, Any]
 
 
-def _require_private_flag(principal: Principal, allow_private: bool | None) -> None:
-    if allow_private and principal.role != "admin":
-        raise ApiError(
-            403, "only an admin may allow private or loopback addresses", field="allow_private"
-        )
-
-
 @router.get("/notifications/endpoints")
 def list_endpoints(
     principal: CurrentPrincipal, session: SessionDep, page: Pagination
@@ -105,7 +99,7 @@ def create_endpoint(
     body: EndpointCreate, principal: CurrentPrincipal, session: SessionDep
 ) -> EndpointCreated:
     principal.require("rules:admin")
-    _require_private_flag(principal, body.allow_private)
+    require_private_flag(principal, body.allow_private)
     if not principal.scope.contains(session, body.org_unit_id):
         raise ApiError(404, f"org unit {body.org_unit_id} not found", field="org_unit_id")
     try:
@@ -124,16 +118,11 @@ def update_endpoint(
     if endpoint is None:
         raise NotFound("endpoint")
     changes = body.model_dump(exclude_unset=True)
-    _require_private_flag(principal, changes.get("allow_private"))
-    target = changes.get("target", endpoint.target)
-    allow = changes.get("allow_private", endpoint.allow_private)
+    require_private_flag(principal, changes.get("allow_private"))
     try:
-        notify.check_endpoint(endpoint.kind, target, endpoint.project, allow)
+        notify.update_endpoint(session=session, endpoint=endpoint, changes=changes)
     except notify.EndpointError as exc:
         raise ApiError(422, exc.message, field=exc.field) from None
-    for name, value in changes.items():
-        setattr(endpoint, name, value)
-    session.flush()
     return EndpointPublic.model_validate(endpoint)
 
 

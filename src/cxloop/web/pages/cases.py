@@ -14,7 +14,6 @@ from cxloop.act.loop_metrics import loop_metrics
 from cxloop.store.base import utcnow
 from cxloop.store.models.act import Case, CaseEscalation, RootCause
 from cxloop.store.models.org import OrgUnit
-from cxloop.store.org import subtree
 from cxloop.store.scope import scoped_get
 from cxloop.web.api._act_common import author, send_after_commit
 from cxloop.web.deps import HueyDep, PageUser, Principal, SessionDep
@@ -25,7 +24,6 @@ router = APIRouter(include_in_schema=False)
 NAV = [
     NavItem("act", "act.nav.inbox", "/act/cases", "cases:read", 10),
     NavItem("act", "act.nav.recognition", "/act/recognition", "feedback:read", 40),
-    NavItem("act", "act.nav.backlog", "/act/backlog", "cases:read", 50),
 ]
 
 
@@ -229,60 +227,3 @@ def post_message(
         raise ApiError(422, exc.message, field=exc.field) from None
     send_after_commit(background, huey, session)
     return RedirectResponse("/act/recognition", status_code=303)
-
-
-@router.get("/act/backlog")
-def backlog_page(request: Request, principal: PageUser, session: SessionDep) -> Response:
-    principal.require("cases:read")
-    items = views.backlog_items(session=session, scope=principal.scope)
-    units = subtree(session, principal.scope.unit_paths)
-    return render(request, "act/backlog.html", principal, session=session, items=items, units=units)
-
-
-@router.get("/act/backlog/{item_id}")
-def backlog_item_page(
-    item_id: int, request: Request, principal: PageUser, session: SessionDep
-) -> Response:
-    from cxloop.store.models.act import BacklogItem
-
-    principal.require("cases:read")
-    item = scoped_get(session, principal.scope, BacklogItem, item_id)
-    if item is None:
-        raise NotFound("backlog item")
-    return render(request, "act/backlog_item.html", principal, session=session, item=item)
-
-
-@router.post("/act/backlog")
-def create_backlog_item(
-    principal: PageUser,
-    session: SessionDep,
-    title: Annotated[str, Form()],
-    org_unit_id: Annotated[int, Form()],
-    theme: Annotated[str, Form()] = "",
-    records: Annotated[str, Form()] = "",
-    description: Annotated[str, Form()] = "",
-) -> Response:
-    """A backlog item from a theme and/or record references ("feedback:12, response:7")."""
-    from cxloop.act import backlog
-
-    principal.require("cases:write")
-    if not principal.scope.contains(session, org_unit_id):
-        raise ApiError(404, f"org unit {org_unit_id} not found", field="org_unit_id")
-    unit = session.get(OrgUnit, org_unit_id)
-    assert unit is not None
-    unit_ids = list(session.scalars(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))))
-    refs = [r.strip() for r in records.replace("\n", ",").split(",") if r.strip()]
-    try:
-        item = backlog.create_item(
-            session=session,
-            org_unit_id=org_unit_id,
-            title=title.strip() or "?",
-            unit_ids=unit_ids,
-            description=description,
-            theme=theme.strip() or None,
-            refs=refs,
-            created_by_id=principal.user.id if principal.user else None,
-        )
-    except backlog.BacklogError as exc:
-        raise ApiError(exc.status, exc.message, field=exc.field) from None
-    return RedirectResponse(f"/act/backlog/{item.id}", status_code=303)

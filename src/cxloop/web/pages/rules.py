@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from cxloop.act import dry_run, notify, rules, views
 from cxloop.jobs import enqueue
-from cxloop.store.models.act import AlertRule, Delivery
+from cxloop.store.models.act import AlertRule, Delivery, Endpoint
 from cxloop.store.models.org import OrgUnit
 from cxloop.store.org import subtree
 from cxloop.store.scope import scoped_get, scoped_page
@@ -191,15 +191,33 @@ def dry_run_fragment(
 
 @router.get("/act/deliveries")
 def deliveries_page(
-    request: Request, principal: PageUser, session: SessionDep, status: str = "dead"
+    request: Request,
+    principal: PageUser,
+    session: SessionDep,
+    status: str = "dead",
+    endpoint: int | None = None,
 ) -> Response:
+    """The delivery log; ``dead`` (the default) is the dead-letter list."""
     principal.require("rules:admin")
     status = status if status in ("dead", "pending", "sent", "all") else "dead"
+    shown = scoped_get(session, principal.scope, Endpoint, endpoint) if endpoint else None
+    if endpoint is not None and shown is None:
+        raise NotFound("endpoint")
     rows = views.deliveries(
-        session=session, scope=principal.scope, status=None if status == "all" else status
+        session=session,
+        scope=principal.scope,
+        status=None if status == "all" else status,
+        endpoint_id=endpoint,
     )
     return render(
-        request, "act/deliveries.html", principal, session=session, rows=rows, status=status
+        request,
+        "act/deliveries.html",
+        principal,
+        session=session,
+        rows=rows,
+        status=status,
+        endpoint=shown,
+        shown_target=views.shown_target,
     )
 
 
@@ -218,4 +236,4 @@ def resend(
     if delivery.status != "sent":
         notify.resend(session=session, delivery=delivery)
         background.add_task(enqueue, huey, "act_send_delivery", delivery.id)
-    return RedirectResponse("/act/deliveries", status_code=303)
+    return RedirectResponse("/act/deliveries?status=all", status_code=303)
