@@ -13,7 +13,7 @@ from cxloop.jobs import enqueue
 from cxloop.store.models.act import BacklogItem, Endpoint
 from cxloop.store.scope import Scope, scoped_get
 from cxloop.web.deps import Principal
-from cxloop.web.errors import ApiError
+from cxloop.web.errors import ApiError, NotFound
 
 
 def author(principal: Principal) -> Author:
@@ -41,8 +41,20 @@ def backlog_link(settings: Settings, item: BacklogItem) -> str:
 
 
 def active_endpoint(session: Session, scope: Scope, endpoint_id: int | None) -> Endpoint:
-    """An active endpoint in scope, or a 404 naming ``endpoint_id``."""
-    endpoint = scoped_get(session, scope, Endpoint, endpoint_id) if endpoint_id else None
+    """An active endpoint in scope, or a 404 naming ``endpoint_id``; ``None`` is an item
+    that was never exported (409)."""
+    if endpoint_id is None:
+        raise ApiError(409, "this item has not been exported yet", field="endpoint_id")
+    endpoint = scoped_get(session, scope, Endpoint, endpoint_id)
     if endpoint is None or not endpoint.is_active:
         raise ApiError(404, f"endpoint {endpoint_id} not found", field="endpoint_id")
     return endpoint
+
+
+def backlog_item(principal: Principal, session: Session, item_id: int) -> BacklogItem:
+    """A backlog item the caller may read, or a 404."""
+    principal.require("cases:read")
+    item = scoped_get(session, principal.scope, BacklogItem, item_id)
+    if item is None:
+        raise NotFound("backlog item")
+    return item

@@ -12,8 +12,13 @@ from sqlalchemy import select
 from cxloop.act import backlog, backlog_export
 from cxloop.store.models.act import BacklogItem
 from cxloop.store.models.org import OrgUnit
-from cxloop.store.scope import scoped_get, scoped_page
-from cxloop.web.api._act_common import active_endpoint, backlog_link, send_after_commit
+from cxloop.store.scope import scoped_page
+from cxloop.web.api._act_common import (
+    active_endpoint,
+    backlog_item,
+    backlog_link,
+    send_after_commit,
+)
 from cxloop.web.deps import (
     CurrentPrincipal,
     HueyDep,
@@ -22,7 +27,7 @@ from cxloop.web.deps import (
     SessionDep,
     SettingsDep,
 )
-from cxloop.web.errors import ApiError, NotFound
+from cxloop.web.errors import ApiError
 from cxloop.web.schemas import Page
 
 router = APIRouter(tags=["backlog"])
@@ -88,14 +93,6 @@ def _unit_ids(principal: Principal, session: SessionDep, unit_id: int) -> list[i
     return list(session.scalars(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))))
 
 
-def _item(principal: Principal, session: SessionDep, item_id: int) -> BacklogItem:
-    principal.require("cases:read")
-    item = scoped_get(session, principal.scope, BacklogItem, item_id)
-    if item is None:
-        raise NotFound("backlog item")
-    return item
-
-
 @router.get("/backlog")
 def list_items(
     principal: CurrentPrincipal, session: SessionDep, page: Pagination, status: Status | None = None
@@ -144,14 +141,14 @@ def create_item(
 
 @router.get("/backlog/{item_id}")
 def get_item(item_id: int, principal: CurrentPrincipal, session: SessionDep) -> BacklogPublic:
-    return BacklogPublic.model_validate(_item(principal, session, item_id))
+    return BacklogPublic.model_validate(backlog_item(principal, session, item_id))
 
 
 @router.patch("/backlog/{item_id}")
 def update_item(
     item_id: int, body: BacklogUpdate, principal: CurrentPrincipal, session: SessionDep
 ) -> BacklogPublic:
-    item = _item(principal, session, item_id)
+    item = backlog_item(principal, session, item_id)
     principal.require("cases:write")
     changes = body.model_dump(exclude_unset=True)
     if changes.get("status"):
@@ -174,7 +171,7 @@ def export_item(
     background: BackgroundTasks,
 ) -> BacklogPublic:
     """Create the GitHub issue / Jira issue / webhook message for the item."""
-    item = _item(principal, session, item_id)
+    item = backlog_item(principal, session, item_id)
     principal.require("cases:write")
     principal.require("export")
     endpoint = active_endpoint(session, principal.scope, body.endpoint_id)
@@ -193,7 +190,7 @@ def export_item(
 @router.post("/backlog/{item_id}/sync")
 def sync_item(item_id: int, principal: CurrentPrincipal, session: SessionDep) -> BacklogPublic:
     """Read the external issue's status now."""
-    item = _item(principal, session, item_id)
+    item = backlog_item(principal, session, item_id)
     principal.require("cases:write")
     endpoint = active_endpoint(session, principal.scope, item.endpoint_id)
     try:
@@ -209,7 +206,7 @@ def push_status(
 ) -> BacklogPublic:
     """Receiver for status changes pushed by the tracker's automation (API key with
     ``cases:write``)."""
-    item = _item(principal, session, item_id)
+    item = backlog_item(principal, session, item_id)
     principal.require("cases:write")
     backlog_export.apply_external_status(
         session=session, item=item, external=body.external_status, local=body.status

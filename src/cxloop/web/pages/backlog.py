@@ -13,10 +13,14 @@ from cxloop.act import backlog, backlog_export, views
 from cxloop.store.models.act import BacklogItem, Endpoint
 from cxloop.store.models.org import OrgUnit
 from cxloop.store.org import subtree
-from cxloop.store.scope import scoped_get
-from cxloop.web.api._act_common import active_endpoint, backlog_link, send_after_commit
+from cxloop.web.api._act_common import (
+    active_endpoint,
+    backlog_item,
+    backlog_link,
+    send_after_commit,
+)
 from cxloop.web.deps import HueyDep, PageUser, Principal, SessionDep, SettingsDep
-from cxloop.web.errors import ApiError, NotFound
+from cxloop.web.errors import ApiError
 from cxloop.web.render import NavItem, render
 
 router = APIRouter(include_in_schema=False)
@@ -30,14 +34,6 @@ def backlog_page(request: Request, principal: PageUser, session: SessionDep) -> 
     items = views.backlog_items(session=session, scope=principal.scope)
     units = subtree(session, principal.scope.unit_paths)
     return render(request, "act/backlog.html", principal, session=session, items=items, units=units)
-
-
-def _item(principal: Principal, session: SessionDep, item_id: int) -> BacklogItem:
-    principal.require("cases:read")
-    item = scoped_get(session, principal.scope, BacklogItem, item_id)
-    if item is None:
-        raise NotFound("backlog item")
-    return item
 
 
 def _detail(
@@ -74,7 +70,7 @@ def _detail(
 def backlog_item_page(
     item_id: int, request: Request, principal: PageUser, session: SessionDep
 ) -> Response:
-    return _detail(request, principal, session, _item(principal, session, item_id))
+    return _detail(request, principal, session, backlog_item(principal, session, item_id))
 
 
 @router.post("/act/backlog")
@@ -120,7 +116,7 @@ def _failed(
 ) -> Response:
     """Show what went wrong on the item's page (nothing of the failed call is kept)."""
     session.rollback()
-    item = _item(principal, session, item_id)
+    item = backlog_item(principal, session, item_id)
     message = exc.message
     if exc.field and not message.startswith(exc.field):
         message = f"{exc.field}: {message}"
@@ -139,7 +135,7 @@ def export_item(
     endpoint_id: Annotated[int, Form()],
 ) -> Response:
     """Create the GitHub issue / Jira issue / webhook message for the item."""
-    item = _item(principal, session, item_id)
+    item = backlog_item(principal, session, item_id)
     principal.require("cases:write")
     principal.require("export")
     try:
@@ -160,7 +156,7 @@ def export_item(
 @router.post("/act/backlog/{item_id}/sync")
 def sync_item(item_id: int, request: Request, principal: PageUser, session: SessionDep) -> Response:
     """Read the linked issue's status now."""
-    item = _item(principal, session, item_id)
+    item = backlog_item(principal, session, item_id)
     principal.require("cases:write")
     try:
         endpoint = active_endpoint(session, principal.scope, item.endpoint_id)
