@@ -13,7 +13,7 @@ import csv
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
@@ -28,6 +28,7 @@ from cxloop.signals.survey_events import EventCreate, EventError, record_event
 from cxloop.store.engine import session_scope
 from cxloop.store.models.customers import IDENTITY_KINDS
 from cxloop.store.models.org import OrgUnit
+from cxloop.store.models.surveys import SurveyProgram
 
 EVENT_COLUMNS = ("type", "org_unit", "org_unit_id", "external_id", "occurred_at", "touchpoint")
 CUSTOMER_COLUMNS = tuple(f"customer_{k}" for k in (*IDENTITY_KINDS, "name", "language", "timezone"))
@@ -134,12 +135,13 @@ def import_events(
     if default_unit is not None and default_unit not in units:
         raise LookupError(f"--unit: no org unit with code {default_unit!r}")
     fallback = units[default_unit] if default_unit is not None else None
+    run = _Run(units, fallback, default_language, report)
     rows = iter(read_rows(path, kind, encoding))
     while batch := list(islice(rows, batch_size)):
         with session_scope(database_url) as session:
             for row in batch:
                 report.rows += 1
-                rejection = _import_row(session, row, units, fallback, default_language, report)
+                rejection = run.import_row(session, row)
                 if rejection is not None:
                     report.reject(rejection, writer)
         if progress is not None:
@@ -147,31 +149,37 @@ def import_events(
     return report
 
 
-def _import_row(
-    session: Session,
-    row: RawRow,
-    units: dict[str, int],
-    fallback: int | None,
-    default_language: str,
-    report: EventImportReport,
-) -> Rejection | None:
-    line = row.line
-    if row.values is None:
-        return Rejection(line, None, row.error or "unreadable")
-    try:
-        data = EventCreate.model_validate(event_item(row.values, units, fallback))
-        with session.begin_nested():
-            result = record_event(session=session, data=data, default_language=default_language)
-    except EventError as exc:
-        return Rejection(line, exc.field, str(exc))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or None
-        return Rejection(line, where, first["msg"])
-    if result.duplicate:
-        report.duplicates += 1
-    else:
-        report.imported += 1
-        report.invitations += len(result.invitations)
-        report.customers_created += int(result.customer_created)
-    return None
+@dataclass
+class _Run:
+    units: dict[str, int]
+    fallback: int | None
+    default_language: str
+    report: EventImportReport
+    # Programs do not change while a file imports: looked up once per (type, unit).
+    programs: dict[tuple[str, int], list[SurveyProgram]] = field(default_factory=dict)
+
+    def import_row(self, session: Session, row: RawRow) -> Rejection | None:
+        if row.values is None:
+            return Rejection(row.line, None, row.error or "unreadable")
+        try:
+            data = EventCreate.model_validate(event_item(row.values, self.units, self.fallback))
+            with session.begin_nested():
+                result = record_event(
+                    session=session,
+                    data=data,
+                    default_language=self.default_language,
+                    programs_cache=self.programs,
+                )
+        except EventError as exc:
+            return Rejection(row.line, exc.field, str(exc))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or None
+            return Rejection(row.line, where, first["msg"])
+        if result.duplicate:
+            self.report.duplicates += 1
+        else:
+            self.report.imported += 1
+            self.report.invitations += len(result.invitations)
+            self.report.customers_created += int(result.customer_created)
+        return None
