@@ -16,7 +16,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, lazyload
 
 from cxloop.insight.text import Mode
 from cxloop.signals.customers import normalise_identity
@@ -164,12 +164,19 @@ def finish(
         and p.item.source != "survey_comment"
     ]
     if created:
-        publish(
-            session,
-            "feedback",
-            session.scalars(select(Feedback).where(Feedback.id.in_(created))).all(),
-        )
+        publish(session, "feedback", _stored(session, created))
     return [results[i] for i in range(planned.size)]
+
+
+def _stored(session: Session, ids: list[int]) -> list[Feedback]:
+    """The new rows for the listeners. Themes and the raw text load only if a listener
+    asks: loading every theme row back took a third of a bulk import's main process."""
+    stmt = (
+        select(Feedback)
+        .where(Feedback.id.in_(ids))
+        .options(lazyload(Feedback.themes), defer(Feedback.text), defer(Feedback.attributes))
+    )
+    return list(session.scalars(stmt))
 
 
 def _prepare(

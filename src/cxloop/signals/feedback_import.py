@@ -8,8 +8,10 @@ ingested and committed at a time, and only the first rejections are kept in memo
 from __future__ import annotations
 
 import csv
+import gc
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -155,6 +157,43 @@ def import_file(
     With a process ``pool``, batch N+1 is analysed by the workers while this process
     writes batch N and reads the next one.
     """
+    with bulk_gc():
+        return _import(path, database_url, options, progress, errors_to, pool)
+
+
+# A bulk import allocates millions of short-lived objects (rows, parameters, results);
+# the default collector thresholds made it scan the long-lived ones (modules, the
+# dictionary, the mapped classes) over and over: ~30 % of the importer's CPU.
+_BULK_GC_THRESHOLD = (50_000, 20, 10)
+
+
+def _tune_gc() -> tuple[int, ...]:
+    before = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*_BULK_GC_THRESHOLD)
+    return before
+
+
+@contextmanager
+def bulk_gc() -> Iterator[None]:
+    """Collect garbage rarely, and never scan what existed before, while inside."""
+    before = _tune_gc()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+
+def _import(
+    path: Path,
+    database_url: str,
+    options: ImportOptions,
+    progress: Callable[[int], None] | None,
+    errors_to: IO[str] | None,
+    pool: Executor | None,
+) -> ImportReport:
     fmt = file_format(path, options.fmt)
     run = _Run(database_url, ImportReport(), csv.writer(errors_to) if errors_to else None)
     if run.writer is not None:
@@ -264,6 +303,7 @@ _worker_analyzer: Any = None
 def _init_worker(document: dict[str, Any], mode: Mode) -> None:
     global _worker_analyzer  # noqa: PLW0603 - one analyzer per worker process
     _worker_analyzer = get_analyzer(mode, load_taxonomy(document))
+    _tune_gc()  # the worker lives for one import: for good (see bulk_gc)
 
 
 def _enrich_in_worker(pairs: list[tuple[str, str]]) -> list[Enrichment]:
