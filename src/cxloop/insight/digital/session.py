@@ -18,7 +18,6 @@ from cxloop.insight.digital.events import EVENT_TYPES, Event, StoredEvents
 _TYPES: tuple[str, ...] = tuple(sorted(EVENT_TYPES))
 _CODE: dict[str, int] = {t: i for i, t in enumerate(_TYPES)}
 _PAGEVIEW, _PAGEHIDE = _CODE["pageview"], _CODE["pagehide"]
-_TS, _SEQ, _TYPE = itemgetter("ts"), itemgetter("seq"), itemgetter("type")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +76,13 @@ def index_session(events: Sequence[Event]) -> SessionIndex:
 def index_stored(items: list[dict[str, Any]]) -> SessionIndex:
     """`index_session` over stored wire dicts (validated when they arrived), which stay
     dicts: events are wrapped only when a detector reads one (see StoredEvents)."""
-    n = len(items)
-    # map() with itemgetter walks the dicts in C: ~3x a comprehension
-    ts = np.fromiter(map(_TS, items), dtype=np.int64, count=n)
-    order = _order(ts, lambda: list(map(_SEQ, items)))
+    ts = np.array([d["ts"] for d in items], dtype=np.int64)
+    order = _order(ts, lambda: [d["seq"] for d in items])
     if order is not None:
         items = [items[i] for i in order]
         ts = ts[order]
-    codes = np.fromiter(map(_CODE.__getitem__, map(_TYPE, items)), dtype=np.int64, count=len(items))
+    code = _CODE
+    codes = np.array([code[d["type"]] for d in items], dtype=np.int64)
     return _index(StoredEvents(items), ts, codes, items)
 
 
