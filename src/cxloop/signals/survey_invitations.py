@@ -18,6 +18,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -42,7 +43,7 @@ from cxloop.store.models.surveys import (
 CONTACTED = ("scheduled", "sending", "sent")
 
 
-def invitation_token(secret: str, inv: SurveyInvitation) -> str:
+def invitation_token(secret: str, inv: Any) -> str:
     """The personal link token: the id and an HMAC, so no token is stored in clear."""
     mac = hmac.new(secret.encode(), f"survey-invite:{inv.id}:{inv.nonce}".encode(), hashlib.sha256)
     return f"{inv.id}.{base64.urlsafe_b64encode(mac.digest()[:18]).decode()}"
@@ -53,16 +54,23 @@ def resolve_token(
 ) -> SurveyInvitation | None:
     """The invitation of a personal-link token signed with any key of the ring ``secrets``
     (``Settings.secret_keys``: links sent before a key rotation keep working)."""
-    ident, _, _ = token.partition(".")
-    if not ident.isdigit() or len(token) > 80:
-        return None
-    inv = session.get(SurveyInvitation, int(ident))
-    keys = (secrets,) if isinstance(secrets, str) else secrets
-    if inv is None or not any(
-        hmac.compare_digest(invitation_token(key, inv), token) for key in keys
-    ):
+    ident = token_invitation_id(token)
+    inv = session.get(SurveyInvitation, ident) if ident is not None else None
+    if inv is None or not token_matches(secrets, inv, token):
         return None
     return inv
+
+
+def token_invitation_id(token: str) -> int | None:
+    """The invitation id a well-formed personal-link token names (not yet verified)."""
+    ident, _, _ = token.partition(".")
+    return int(ident) if ident.isdigit() and len(token) <= 80 else None
+
+
+def token_matches(secrets: str | Sequence[str], inv: Any, token: str) -> bool:
+    """Whether ``token`` is the link of ``inv`` (anything with ``id`` and ``nonce``)."""
+    keys = (secrets,) if isinstance(secrets, str) else secrets
+    return any(hmac.compare_digest(invitation_token(key, inv), token) for key in keys)
 
 
 def email_of(customer: Customer) -> str | None:

@@ -69,10 +69,25 @@ def has_completed(session: Session, inv: SurveyInvitation) -> bool:
     return session.scalar(stmt) == "complete"
 
 
-def _survey_state(survey: Survey, now: datetime) -> FormState:
+def _survey_state(survey: Any, now: datetime) -> FormState:
     if survey.status != "live" or (survey.closes_at is not None and survey.closes_at <= now):
         return "closed"
     return "open"
+
+
+def invitation_state(
+    survey: Any, inv: Any, response_status: str | None, now: datetime
+) -> FormState:
+    """Open, used, closed or expired: of an invitation (row or model) and its survey."""
+    state = _survey_state(survey, now)
+    if inv.responded_on is not None or response_status == "complete":
+        return "used"
+    if state == "open" and (
+        inv.status not in ("sent", "sending", "scheduled")
+        or (inv.expires_at is not None and inv.expires_at <= now)
+    ):
+        return "expired"
+    return state
 
 
 def open_invitation(
@@ -89,14 +104,7 @@ def open_invitation(
     )
     assert version is not None
     lang = language or (response.language if response and response.language else inv.language)
-    state = _survey_state(survey, now)
-    if inv.responded_on is not None or (response is not None and response.status == "complete"):
-        state = "used"
-    elif state == "open" and (
-        inv.status not in ("sent", "sending", "scheduled")
-        or (inv.expires_at is not None and inv.expires_at <= now)
-    ):
-        state = "expired"
+    state = invitation_state(survey, inv, response.status if response else None, now)
     answers = response.answers if response is not None else dict(inv.draft or {})
     return Form(state, survey, version, version_definition(version), answers, lang, inv, response)
 

@@ -5,8 +5,9 @@ Responses point at the version they answered, so old answers keep their question
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, false, func, literal, or_, select
@@ -116,13 +117,22 @@ _PARSED: dict[tuple[int, int, datetime], SurveyDefinition] = {}
 
 def version_definition(version: SurveyVersion) -> SurveyDefinition:
     """The parsed definition of an (immutable) version, cached per process."""
+    return cached_definition(
+        (version.id, version.survey_id, version.created_at), lambda: version.definition
+    )
+
+
+def cached_definition(
+    key: tuple[int, int, datetime], load: Callable[[], dict[str, Any]]
+) -> SurveyDefinition:
+    """The parsed definition of version ``key`` = (id, survey id, created at); ``load``
+    reads the stored definition only when this process has not parsed it yet."""
     # The creation time is in the key: a database rebuilt from scratch reuses ids.
-    key = (version.id, version.survey_id, version.created_at)
     found = _PARSED.get(key)
     if found is None:
         if len(_PARSED) > 2048:
             _PARSED.clear()
-        found = _PARSED[key] = parse_definition(version.definition)
+        found = _PARSED[key] = parse_definition(load())
     return found
 
 

@@ -22,9 +22,21 @@ from starlette.datastructures import FormData
 
 from cxloop.config import Settings
 from cxloop.security import key_ring_signer, new_token
-from cxloop.signals.survey_invitations import resolve_token, unsubscribe
-from cxloop.signals.survey_logic import AnswerError, visible_questions
+from cxloop.signals.survey_definitions import SurveyDefinition
+from cxloop.signals.survey_invitations import (
+    resolve_token,
+    token_invitation_id,
+    token_matches,
+    unsubscribe,
+)
+from cxloop.signals.survey_logic import (
+    AnswerError,
+    merge_answers,
+    missing_required,
+    visible_questions,
+)
 from cxloop.signals.survey_responses import Form, open_invitation, open_public, save_answers
+from cxloop.signals.survey_submit import complete, open_personal
 from cxloop.signals.surveys import title_in
 from cxloop.store.base import utcnow
 from cxloop.store.models.surveys import Survey
@@ -108,9 +120,10 @@ async def _posted_form(request: Request) -> FormData:
 PostedForm = Annotated[FormData, Depends(_posted_form)]
 
 
-def _answers_from(data: FormData, form: Form) -> tuple[dict[str, Any], str | None]:
+def answers_from(data: FormData, definition: SurveyDefinition) -> tuple[dict[str, Any], str | None]:
+    """The answers to ``definition``'s questions in a posted form, and its form key."""
     given: dict[str, Any] = {}
-    for q in form.definition.questions:
+    for q in definition.questions:
         values = [v for v in data.getlist(f"q_{q.id}") if isinstance(v, str)]
         if q.type == "multi":
             given[q.id] = values
@@ -252,10 +265,38 @@ def personal_submit(
     settings: SettingsDep,
 ) -> Response:
     _guard(f"t:{token}")
+    done = quick_submit(request, data, session, settings, token)
+    if done is not None:
+        return done
     form = _personal(session, settings, token, request)
     return _submit(
         request, data, session, settings, form, ref=f"i{_inv_id(form)}", base=f"/s/{token}"
     )
+
+
+def quick_submit(
+    request: Request, data: FormData, session: Session, settings: Settings, token: str
+) -> Response | None:
+    """Submit an open customer survey's personal link in a few Core statements; ``None``
+    (nothing written) for anything else, which the ORM path then answers in full."""
+    ident = token_invitation_id(token)
+    now = utcnow()
+    form = open_personal(session, ident, now) if ident is not None else None
+    if form is None or not token_matches(settings.secret_keys, form.invitation, token):
+        return None
+    if form.state != "open" or form.survey.kind == "pulse":
+        return None
+    given, key = answers_from(data, form.definition)
+    _check_form_key(settings, key, f"i{form.invitation.id}")
+    try:
+        answers = merge_answers(form.definition, form.answers, given)
+    except AnswerError:
+        return None
+    if missing_required(form.definition, answers):
+        return None
+    lang = _lang(request, form.invitation.language)
+    complete(session, form, answers, language=lang, now=now)
+    return RedirectResponse(f"/s/{token}/thanks?lang={lang}", status_code=303)
 
 
 def _inv_id(form: Form) -> int:
@@ -271,7 +312,7 @@ def _save_one(
     *,
     ref: str,
 ) -> Response:
-    given, key = _answers_from(data, form)
+    given, key = answers_from(data, form.definition)
     nonce = _check_form_key(settings, key, ref)
     asked = request.query_params.get("q")
     if asked:
@@ -304,7 +345,7 @@ def _submit(
     base: str,
     widget: bool = False,
 ) -> Response:
-    given, key = _answers_from(data, form)
+    given, key = answers_from(data, form.definition)
     nonce = _check_form_key(settings, key, ref)
     if form.state != "open":
         # A second submission never replaces the first: say so, change nothing.
