@@ -187,3 +187,21 @@ def test_dead_letter_is_re_sent_from_the_page(
     again = session.get(Delivery, d.id)
     assert again is not None and (again.status, again.attempts) == ("sent", 1)
     assert f"/act/deliveries/{d.id}/resend" not in client.get("/act/deliveries").text
+
+
+def test_chat_webhook_url_is_not_shown_and_the_page_speaks_japanese(
+    client: TestClient, session: Session, org: Org
+):
+    token = login(client, "admin@acme.example")
+    url = "http://127.0.0.1:9/services/T0001/B0001/s3cretPath"
+    form = _form(token, org, name="Slack", kind="chat", target=url, allow_private="true")
+    created = client.post("/act/endpoints", data=form)
+    assert created.status_code == 201 and "s3cretPath" not in created.text
+    endpoint = session.scalars(select(Endpoint)).one()
+    assert endpoint.target == url and endpoint.kind == "chat"
+    client.post("/settings/language", data={"language": "ja", "csrf_token": token, "next": "/"})
+    page = client.get("/act/endpoints")
+    assert "s3cretPath" not in page.text and "http://127.0.0.1:9/…" in page.text
+    assert "<h1>通知先</h1>" in page.text and "テスト送信" in page.text
+    assert "s3cretPath" not in client.get(f"/act/endpoints?edit={endpoint.id}").text
+    assert "s3cretPath" not in client.get("/act/deliveries?status=all").text
