@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -28,7 +28,7 @@ from cxloop.signals.survey_events import EventCreate, EventError, record_event
 from cxloop.store.engine import session_scope
 from cxloop.store.models.customers import IDENTITY_KINDS
 from cxloop.store.models.org import OrgUnit
-from cxloop.store.models.surveys import SurveyProgram
+from cxloop.store.models.surveys import SurveyEvent, SurveyProgram
 
 EVENT_COLUMNS = ("type", "org_unit", "org_unit_id", "external_id", "occurred_at", "touchpoint")
 CUSTOMER_COLUMNS = tuple(f"customer_{k}" for k in (*IDENTITY_KINDS, "name", "language", "timezone"))
@@ -139,9 +139,8 @@ def import_events(
     rows = iter(read_rows(path, kind, encoding))
     while batch := list(islice(rows, batch_size)):
         with session_scope(database_url) as session:
-            for row in batch:
+            for rejection in run.import_batch(session, batch):
                 report.rows += 1
-                rejection = run.import_row(session, row)
                 if rejection is not None:
                     report.reject(rejection, writer)
         if progress is not None:
@@ -158,11 +157,38 @@ class _Run:
     # Programs do not change while a file imports: looked up once per (type, unit).
     programs: dict[tuple[str, int], list[SurveyProgram]] = field(default_factory=dict)
 
-    def import_row(self, session: Session, row: RawRow) -> Rejection | None:
+    def import_batch(self, session: Session, batch: list[RawRow]) -> Iterator[Rejection | None]:
+        """Each row's rejection, ``None`` when stored or already there. Events already
+        stored are found with one query per batch, so a re-import is cheap."""
+        parsed = [(row, self._parse(row)) for row in batch]
+        ids = [p.external_id for _, p in parsed if isinstance(p, EventCreate)]
+        stored = select(SurveyEvent.type, SurveyEvent.external_id).where(
+            SurveyEvent.external_id.in_(ids)
+        )
+        known = {(kind, ext) for kind, ext in session.execute(stored)}
+        for row, item in parsed:
+            if isinstance(item, Rejection):
+                yield item
+            elif (item.type, item.external_id) in known:
+                self.report.duplicates += 1
+                yield None
+            else:
+                yield self._store(session, row, item)
+
+    def _parse(self, row: RawRow) -> EventCreate | Rejection:
         if row.values is None:
             return Rejection(row.line, None, row.error or "unreadable")
         try:
-            data = EventCreate.model_validate(event_item(row.values, self.units, self.fallback))
+            return EventCreate.model_validate(event_item(row.values, self.units, self.fallback))
+        except EventError as exc:
+            return Rejection(row.line, exc.field, str(exc))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or None
+            return Rejection(row.line, where, first["msg"])
+
+    def _store(self, session: Session, row: RawRow, data: EventCreate) -> Rejection | None:
+        try:
             with session.begin_nested():
                 result = record_event(
                     session=session,
@@ -172,10 +198,6 @@ class _Run:
                 )
         except EventError as exc:
             return Rejection(row.line, exc.field, str(exc))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or None
-            return Rejection(row.line, where, first["msg"])
         if result.duplicate:
             self.report.duplicates += 1
         else:
