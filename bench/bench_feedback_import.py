@@ -20,7 +20,6 @@ import argparse
 import csv
 import os
 import random
-import re
 import resource
 import subprocess
 import sys
@@ -31,10 +30,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from docs_section import write_section
+
 from cxloop.demo.feedback_texts import EN, JA
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
 HEADING = "## Feedback import"
 _TICK = os.sysconf("SC_CLK_TCK")
 STORES = ["store_a", "store_b", "store_c", "store_d", "store_e", "store_f", "store_g", "store_h"]
@@ -269,16 +269,6 @@ def section(runs: list[Run], workers: int, batch_size: int, size: int) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    doc = DOC.read_text(encoding="utf-8")
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(doc):
-        doc = pattern.sub(lambda _: text.rstrip("\n") + "\n\n", doc)
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text
-    DOC.write_text(doc, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
@@ -309,7 +299,7 @@ def main() -> None:
         sys.stdout.write(run.line() + "\n")
         sys.stdout.flush()
     if opts.write:
-        write_section(section(runs, opts.workers, opts.batch_size, size))
+        write_section(HEADING, section(runs, opts.workers, opts.batch_size, size))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
-import re  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -28,6 +27,7 @@ from sklearn.metrics import f1_score  # noqa: E402
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
+from docs_section import write_section  # noqa: E402
 from text_data import UCI_FILES, load_ja, load_semeval, load_uci  # noqa: E402
 
 from cxloop.insight.text import Analysis, get_analyzer, label_for  # noqa: E402
@@ -35,7 +35,6 @@ from cxloop.insight.text.analyzer import EmbeddingAnalyzer  # noqa: E402
 from cxloop.insight.text.model import LinearSentimentModel, default_embedder, features  # noqa: E402
 from cxloop.insight.text.sentiment_en import score_sentence as en_lexicon  # noqa: E402
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 HEADING = "## Text analytics"
 C = 1.0  # same as scripts/train_sentiment.py
 REPEATS = 3
@@ -286,17 +285,6 @@ def _machine() -> str:
     )
 
 
-def _write(section: str) -> None:
-    doc = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(doc):
-        # A blank line before the next section's heading.
-        doc = pattern.sub(lambda _: section.rstrip("\n") + "\n\n", doc)
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + section
-    DOC.write_text(doc, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -324,7 +312,7 @@ def main() -> None:
     section = "\n".join(lines)
     print(section)
     if not args.no_write:
-        _write(section)
+        write_section(HEADING, section)
 
 
 if __name__ == "__main__":
