@@ -1,5 +1,7 @@
 """The survey form's fast path picks the handler the router would and keeps the headers."""
 
+import asyncio
+
 import pytest
 from fastapi.routing import APIRoute
 from starlette.routing import Match
@@ -8,6 +10,7 @@ from cxloop.web.pages import survey_form
 from cxloop.web.pages.survey_form_asgi import route
 from tests.web.test_survey_form import _key, _link
 
+FORM = {"content-type": "application/x-www-form-urlencoded"}
 FAST = {
     survey_form.personal_submit,
     survey_form.personal_answer,
@@ -72,3 +75,40 @@ def test_fast_path_answers_carry_the_security_headers(client, session, org, sett
         assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert invalid.status_code == 404
     assert invalid.json()["error"]["message"] == "this survey link is not valid"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"form_key=a.b&q_nps=9&q_channels=store&q_channels=web",
+        b"q_comment=%E3%83%AC%E3%82%B8+%3Cb%3E&q_empty=&bare&plus=1%2B2+3",
+        b"q_nps=9;q_csat=4",
+        b"%ZZ=%E3%83&=x&&",
+    ],
+)
+def test_form_parsing_matches_starlette(body):
+    from starlette.requests import Request
+
+    def request():
+        sent = []
+
+        async def receive():
+            sent.append(1)
+            return {"type": "http.request", "body": body if len(sent) == 1 else b""}
+
+        headers = [(b"content-type", b"application/x-www-form-urlencoded")]
+        return Request({"type": "http", "method": "POST", "headers": headers}, receive)
+
+    async def both():
+        return (await survey_form._posted_form(request())).multi_items(), (
+            await request().form()
+        ).multi_items()
+
+    ours, theirs = asyncio.run(both())
+    assert ours == theirs
+
+
+def test_too_many_fields_is_a_400_as_through_the_router(client, session, org, settings):
+    _, url = _link(session, org, settings)
+    r = client.post(url, content="&".join(f"f{i}=1" for i in range(1001)), headers=FORM)
+    assert r.status_code == 400 and "Too many fields" in r.json()["error"]["message"]

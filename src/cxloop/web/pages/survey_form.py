@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -47,6 +48,7 @@ from cxloop.web.render import render
 
 router = APIRouter(include_in_schema=False)
 MAX_FORM_BYTES = 64 * 1024
+_MAX_FIELDS = 1000  # Starlette's default: more is a 400
 FORM_KEY_MAX_AGE = 3 * 24 * 3600
 
 
@@ -114,6 +116,14 @@ async def _posted_form(request: Request) -> FormData:
     declared = request.headers.get("content-length", "0")
     if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
         raise ApiError(413, "the form is too large")
+    ctype = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if ctype == "application/x-www-form-urlencoded":
+        body = await request.body()
+        # parse_qsl reads what Starlette's parser reads, at a fifth of its cost; a body with
+        # ";" (a separator only to the latter) or too many fields goes to Starlette.
+        if b";" not in body and body.count(b"&") < _MAX_FIELDS:
+            pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+            return FormData(pairs)
     return await request.form()
 
 

@@ -22,6 +22,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cxloop.config import Settings
@@ -72,6 +73,8 @@ class SurveyFormFastPath:
             response = await run_in_threadpool(_run, handler, params, request, data)
         except ApiError as exc:
             response = error_response(exc.status, exc.message, exc.field, exc.code)
+        except HTTPException as exc:  # e.g. a malformed multipart body: as the router says
+            response = error_response(exc.status_code, str(exc.detail))
         await response(scope, receive, send)
 
 
