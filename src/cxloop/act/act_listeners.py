@@ -5,6 +5,7 @@ publisher runs every listener in a savepoint, so a failing rule never loses a re
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -50,25 +51,20 @@ def metric_points(session: Session, points: Sequence[Any]) -> None:
     hooks.records_arrived(session, records)
 
 
-def digital_session_record(row: Any, scored: Any) -> hooks.RuleRecord:
-    """The record of a scored session (kind ``digital_session``): ``dxs`` and ``signals``."""
-    return hooks.RuleRecord(
-        kind="digital_session",
-        id=str(row.id),
-        org_unit_id=row.org_unit_id,
-        fields={
-            "dxs": scored.score.dxs,
-            "signals": sorted({s.type for s in scored.score.signals}),
-            "source": "digital",
-            "touchpoint": "web",
-        },
-        customer_id=row.customer_id,
-        at=row.last_seen_at,
-    )
-
-
 def digital_sessions(session: Session, pairs: Sequence[tuple[Any, Any]]) -> None:
-    hooks.records_arrived(session, [digital_session_record(row, s) for row, s in pairs])
+    """Frustrated sessions as they close: the closing row with its fresh score."""
+    records = []
+    for row, scored in pairs:
+        scored_row = SimpleNamespace(
+            id=row.id,
+            org_unit_id=row.org_unit_id,
+            customer_id=row.customer_id,
+            last_seen_at=row.last_seen_at,
+            dxs=scored.score.dxs,
+        )
+        types = (s.type for s in scored.score.signals)
+        records.append(sources.digital_session_record(scored_row, types))
+    hooks.records_arrived(session, records)
 
 
 subscribe("survey_response", survey_responses)
