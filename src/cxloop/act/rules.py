@@ -156,7 +156,6 @@ class _Compiled:
     rules: dict[int, _RuleInfo]
     needs_segment: bool
     signature: tuple[Any, ...]
-    checked_at: float
     # unit id -> (path, code), filled on demand; dropped with the compiled rules.
     units: dict[int, tuple[str, str]] = field(default_factory=dict)
     units_since: float = field(default_factory=time.monotonic)
@@ -208,7 +207,6 @@ def _checked(session: Session) -> _Compiled:
         hit = _CACHE.get(url)
     sig = _signature(session)
     if hit is not None and hit.signature == sig:
-        hit.checked_at = now
         if len(hit.units) > 10_000 or now - hit.units_since > UNIT_CACHE_SECONDS:
             hit.units.clear()  # a moved or renamed unit is seen within a minute
             hit.units_since = now
@@ -237,7 +235,6 @@ def _checked(session: Session) -> _Compiled:
         infos,
         any(i.segments for i in infos.values()) or any("segment." in c for _, c in sources),
         sig,
-        now,
     )
     with _CACHE_LOCK:
         _CACHE[url] = compiled
