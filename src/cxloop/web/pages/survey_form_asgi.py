@@ -15,7 +15,9 @@ router. Handlers run in the thread pool with one transaction, as under FastAPI.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from fastapi import Request
@@ -78,8 +80,14 @@ class SurveyFormFastPath:
         await response(scope, receive, send)
 
 
+# SQLite has one writer: threads of this process that race for it back off in sleeps of
+# up to 100 ms (its busy handler). Taking turns here hands the lock over at once.
+_SQLITE_TURN = threading.Lock()
+
+
 def _run(handler: Handler, params: dict[str, Any], request: Request, data: FormData) -> Response:
     """The handler in one transaction: committed when it returns, else rolled back."""
     settings: Settings = request.app.state.settings
-    with session_scope(settings.resolved_database_url) as session:
+    turn = _SQLITE_TURN if settings.is_sqlite else nullcontext()
+    with turn, session_scope(settings.resolved_database_url) as session:
         return handler(request=request, data=data, session=session, settings=settings, **params)
