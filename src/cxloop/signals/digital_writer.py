@@ -51,6 +51,7 @@ class BatchWriter:
         self._flushed_at = time.monotonic()
         self._queue: queue.Queue[_Job] = queue.Queue()
         self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def tally_unknown(self, site_key: str | None, reason: str) -> None:
@@ -60,17 +61,19 @@ class BatchWriter:
         self._ensure_thread()
 
     def flush_unknown(self) -> None:
-        """Write the tallied rejections now (the thread does it every ``flush_s``)."""
-        counts = self.unknown.drain()
-        self._flushed_at = time.monotonic()
-        if not counts:
-            return
-        try:
-            with session_scope(self.url) as session:
-                add_unknown_counts(session=session, counts=counts)
-        except Exception:  # noqa: BLE001 - keep the sums for the next write
-            log.exception("digital collector: writing rejection counts failed")
-            self.unknown.restore(counts)
+        """Write the tallied rejections now (the thread does it every ``flush_s``); when it
+        returns, everything tallied before the call is committed (or kept for a retry)."""
+        with self._flush_lock:  # a write under way finishes before this one drains
+            counts = self.unknown.drain()
+            self._flushed_at = time.monotonic()
+            if not counts:
+                return
+            try:
+                with session_scope(self.url) as session:
+                    add_unknown_counts(session=session, counts=counts)
+            except Exception:  # noqa: BLE001 - keep the sums for the next write
+                log.exception("digital collector: writing rejection counts failed")
+                self.unknown.restore(counts)
 
     async def store(self, arrival: Arrival) -> str:
         """Store a checked batch; ``accepted`` or ``duplicate`` once committed."""
