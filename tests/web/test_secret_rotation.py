@@ -68,6 +68,15 @@ def test_links_form_keys_and_sessions_survive_a_rotation(client, app, session, o
     )
     assert f"/s/{invitation_token(NEW, inv)}" in mail.text
     assert invitation_token(OLD, inv) not in mail.text
+    # The whole form is submitted through the old link with the old form key.
+    submitted = client.post(
+        f"{url}?lang=ja", data={"form_key": form_key, "q_nps": "4"}, follow_redirects=False
+    )
+    assert submitted.status_code == 303 and submitted.headers["location"].endswith(
+        "/thanks?lang=ja"
+    )
+    session.refresh(stored)
+    assert stored.status == "complete"
     # The unsubscribe link of the old e-mail works too.
     unsub = client.get(f"{url}/unsubscribe")
     assert unsub.status_code == 200
