@@ -3,7 +3,10 @@
 Training data: the UCI "Sentiment Labelled Sentences" files (CC BY 4.0) from the shared
 data directory. The Japanese hotel set is CC BY-NC-SA and is never used here.
 
-    .venv/bin/python scripts/train_sentiment.py [--data ../shared/data/sentiment]
+    .venv/bin/python scripts/train_sentiment.py [--encoder use|e5] [--data ../shared/data/sentiment]
+
+``use`` (multilingual USE) is the accurate mode's encoder, ``e5`` (multilingual-e5-small)
+the precise mode's.
 
 Prints leave-one-file-out accuracy (the honest English estimate), then fits on all files.
 """
@@ -17,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from cxloop.insight.text.model import WEIGHTS_RESOURCE, default_embedder, features
+from cxloop.insight.text.model import ENCODERS, features
 from cxloop.insight.text.sentiment_en import score_sentence
 
 FILES = ("en_amazon_cells_labelled.txt", "en_yelp_labelled.txt", "en_imdb_labelled.txt")
@@ -38,8 +41,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     root = Path(__file__).resolve().parents[1]
     parser.add_argument("--data", type=Path, default=root.parent / "shared/data/sentiment")
+    parser.add_argument("--encoder", choices=sorted(ENCODERS), default="use")
     args = parser.parse_args()
-    embed = default_embedder()
+    make_embedder, resource = ENCODERS[args.encoder]
+    embed = make_embedder()
     x, y = {}, {}
     for name in FILES:
         texts, labels = load_uci(args.data / name)
@@ -53,12 +58,13 @@ def main() -> None:
         sys.stdout.write(f"leave-one-out {held}: accuracy {accuracy:.3f}\n")
     model = LogisticRegression(C=C, max_iter=5000)
     model.fit(np.vstack(list(x.values())), np.concatenate(list(y.values())))
-    out = root / "src/cxloop/insight/text" / WEIGHTS_RESOURCE
+    out = root / "src/cxloop/insight/text" / resource
     np.savez_compressed(
         out,
         coef=model.coef_[0].astype(np.float32),
         intercept=np.float32(model.intercept_[0]),
         trained_on=np.array(FILES),
+        encoder=np.array(args.encoder),
         c=np.float32(C),
     )
     sys.stdout.write(f"wrote {out}\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -238,7 +239,10 @@ def test_analyze_returns_results_in_order_and_stores_nothing(
     assert too_many.status_code == 422 and too_many.json()["error"]["field"] == "texts"
 
 
-def test_accurate_mode_is_recorded_on_reanalysis(client: TestClient, session: Session, org: Org):
+@pytest.mark.parametrize("mode", ["accurate", "precise"])
+def test_embedding_modes_are_recorded_on_reanalysis(
+    client: TestClient, session: Session, org: Org, mode: str
+):
     headers = _key(session, org)
     client.post(
         "/api/v1/feedback",
@@ -246,10 +250,10 @@ def test_accurate_mode_is_recorded_on_reanalysis(client: TestClient, session: Se
         headers=headers,
     )
     client.headers["X-CSRF-Token"] = login(client, "admin@acme.example")
-    job = client.post("/api/v1/feedback/jobs", json={"kind": "reanalyze", "mode": "accurate"})
+    job = client.post("/api/v1/feedback/jobs", json={"kind": "reanalyze", "mode": mode})
     assert client.get(f"/api/v1/feedback/jobs/{job.json()['id']}").json()["status"] == "done"
     (row,) = client.get("/api/v1/feedback").json()["data"]
-    assert row["analyzer_mode"] == "accurate"
+    assert row["analyzer_mode"] == mode
     assert row["sentiment_label"] in ("positive", "very_positive")
-    r = client.post("/api/v1/analyze", json={"texts": [JA_DELIVERY], "mode": "accurate"})
+    r = client.post("/api/v1/analyze", json={"texts": [JA_DELIVERY], "mode": mode})
     assert r.json()["data"][0]["sentiment"]["label"] in ("negative", "very_negative")

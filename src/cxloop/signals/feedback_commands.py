@@ -32,7 +32,7 @@ def import_feedback(
         str | None, typer.Option(help="Force an encoding (default: UTF-8, BOM or Shift_JIS).")
     ] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or xlsx.")] = None,
-    mode: Annotated[str, typer.Option(help="Analyzer: fast or accurate.")] = "fast",
+    mode: Annotated[str, typer.Option(help="Analyzer: fast, accurate or precise.")] = "fast",
     batch_size: Annotated[int, typer.Option(min=1, max=5000)] = 500,
     workers: Annotated[
         int, typer.Option(min=0, max=64, help="Analysis processes (0: in this process).")
@@ -43,6 +43,7 @@ def import_feedback(
 ) -> None:
     """Import feedback records; running it again on the same file stores nothing twice."""
     from cxloop.cli import console, err, prepared_settings
+    from cxloop.insight.text import MODES
     from cxloop.signals.feedback_files import FileFormatError, file_format
     from cxloop.signals.feedback_import import (
         ColumnMapping,
@@ -52,8 +53,8 @@ def import_feedback(
     )
     from cxloop.store.org import NotFoundError
 
-    if mode not in ("fast", "accurate"):
-        err.print("[red]--mode: use fast or accurate[/red]")
+    if mode not in MODES:
+        err.print(f"[red]--mode: use {', '.join(MODES)}[/red]")
         raise typer.Exit(2)
     try:
         columns = ColumnMapping.parse(map_ or [], mapping)
@@ -63,11 +64,11 @@ def import_feedback(
         raise typer.Exit(2) from None
     settings = prepared_settings()
     url = settings.resolved_database_url
-    options = ImportOptions(columns, unit, source, encoding, kind, batch_size, mode)  # type: ignore[arg-type]
+    options = ImportOptions(columns, unit, source, encoding, kind, batch_size, mode)
     with ExitStack() as stack:
         pool = None
         if workers:
-            init, args = worker_setup(url, mode)  # type: ignore[arg-type]
+            init, args = worker_setup(url, mode)
             pool = stack.enter_context(
                 ProcessPoolExecutor(
                     workers,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from cxloop.insight.text import discover_themes
+from cxloop.insight.text import Mode, discover_themes
 from cxloop.signals.feedback_enrich import enrich_many
 from cxloop.signals.feedback_taxonomy import ThemeCreate, analyzer_for, create_theme
 from cxloop.store.base import utcnow
@@ -40,7 +40,7 @@ class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: JobKind
     org_unit_id: int | None = None
-    mode: Literal["fast", "accurate"] = "fast"
+    mode: Mode = "fast"
     max_records: int = Field(default=DISCOVERY_MAX_RECORDS, ge=10, le=50_000)
 
 

@@ -9,7 +9,7 @@ TEXTS = [
 ]
 
 
-@pytest.mark.parametrize("mode", ["fast", "accurate"])
+@pytest.mark.parametrize("mode", ["fast", "accurate", "precise"])
 def test_modes_agree_on_clear_cases(mode: str) -> None:
     result = get_analyzer(mode).analyze(TEXTS)  # type: ignore[arg-type]
     assert all(isinstance(a, Analysis) for a in result)
@@ -29,6 +29,29 @@ def test_accurate_mode_scores_english_with_the_model() -> None:
     assert fast.sentiment.score == 0.0
     assert accurate.sentiment.score != 0.0
     assert -1.0 <= accurate.sentiment.score <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "positive"),
+    [
+        ("Not a bad film at all, I would watch it again.", True),
+        ("It did not disappoint.", True),
+        ("The plot had potential but the acting ruined it.", False),
+        ("I would not recommend this place to anyone.", False),
+    ],
+)
+def test_precise_mode_reads_negation_and_contrast(text: str, positive: bool) -> None:
+    (result,) = get_analyzer("precise").analyze([text])
+    assert result.language == "en"
+    assert (result.sentiment.score > 0.1) if positive else (result.sentiment.score < -0.1)
+
+
+def test_precise_mode_ships_its_own_model() -> None:
+    precise, accurate = get_analyzer("precise"), get_analyzer("accurate")
+    assert precise.mode == "precise"
+    # multilingual-e5-small is 384-d, USE v3 512-d; plus the lexicon score and silence flag.
+    assert precise.model.coef.shape == (386,)  # type: ignore[attr-defined]
+    assert accurate.model.coef.shape == (514,)  # type: ignore[attr-defined]
 
 
 def test_default_analyzers_are_shared_and_custom_taxonomy_is_not() -> None:

@@ -6,11 +6,13 @@ Everything here is pure: functions over strings and dataclasses, no database or 
 from typing import Any
 
 from cxloop.insight.text.analyzer import (
+    MODES,
     Analysis,
     Analyzer,
     EmbeddingAnalyzer,
     LexiconAnalyzer,
     Mode,
+    PreciseAnalyzer,
     get_analyzer,
 )
 from cxloop.insight.text.language import detect_language
@@ -40,8 +42,10 @@ __all__ = [
     "Analyzer",
     "DiscoveredTheme",
     "EmbeddingAnalyzer",
+    "PreciseAnalyzer",
     "Label",
     "LexiconAnalyzer",
+    "MODES",
     "Mode",
     "Sentence",
     "SentenceSentiment",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from cxloop.insight.text import Mode
 from cxloop.signals.feedback_enrich import MAX_TEXT_CHARS
 from cxloop.signals.feedback_taxonomy import analyzer_for
 from cxloop.web.deps import CurrentPrincipal, SessionDep
@@ -17,7 +16,7 @@ router = APIRouter(tags=["analyze"])
 class AnalyzeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     texts: list[str] = Field(min_length=1, max_length=1000)
-    mode: Literal["fast", "accurate"] = "fast"
+    mode: Mode = "fast"
 
 
 class SentimentPublic(BaseModel):
