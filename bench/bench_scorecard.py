@@ -504,6 +504,8 @@ def main() -> None:
         t = time.perf_counter()
         build(url, args.scale)
         say(f"built in {time.perf_counter() - t:.0f} s")
+    if args.reuse:
+        upgrade(url)  # tables added since the database was built (no data is touched)
     if args.reuse and args.rebuild:
         with session_scope(url) as s:
             t = time.perf_counter()
