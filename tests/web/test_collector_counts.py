@@ -9,12 +9,15 @@ from datetime import date
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxloop.signals.digital_counts import MAX_KEYS_PER_WRITE, OTHER_KEYS, add_unknown_counts
+from cxloop.signals.digital_writer import BatchWriter
 from cxloop.store.models.digital import DigitalUnknownKeyCount
+from cxloop.web.pages.collector import CollectorState
 from tests.conftest import Org, bearer, login, make_api_key
 from tests.digital_helpers import ORIGIN, Visit, body, make_site
 
@@ -130,3 +133,15 @@ def test_unknown_keys_api_and_page_only_for_admins_of_the_whole_company(
     login(client, "manager_a@acme.example")
     page = client.get("/digital/sites")
     assert page.status_code == 200 and "cxs_old_key" not in page.text
+
+
+def test_a_graceful_shutdown_writes_what_the_tally_still_holds(
+    app: FastAPI, session: Session, site: Any
+) -> None:
+    state = CollectorState(app.state.settings.resolved_database_url)
+    state.writer = BatchWriter(state.writer.url, flush_s=3600, idle_exit_s=3600)  # never by time
+    app.state.digital_collector = state
+    with TestClient(app, base_url="http://testserver") as client:
+        assert _post(client, "cxs_typo_key") == 401
+        assert _stored(session) == {}
+    assert _stored(session) == {("cxs_typo_key", "unknown_site"): 1}

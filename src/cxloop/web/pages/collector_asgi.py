@@ -8,13 +8,14 @@ bodies as any other endpoint. Every other request (``GET /t.js`` included) passe
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cxloop.signals.digital_collect import MAX_WIRE_BYTES, Rejected, check_batch, decode_body
 from cxloop.signals.digital_ingest import Arrival, Count
@@ -55,6 +56,9 @@ class CollectorFastPath:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, _flush_on_shutdown(scope, receive), send)
+            return
         if scope["type"] != "http" or scope["path"] != PATH:
             await self.app(scope, receive, send)
             return
@@ -68,6 +72,21 @@ class CollectorFastPath:
             status, payload = 405, error_body(405, "use POST", None, "method_not_allowed")
             headers = [(b"allow", b"POST, OPTIONS")]
         await _respond(send, status, payload, headers)
+
+
+def _flush_on_shutdown(scope: Scope, receive: Receive) -> Receive:
+    """``receive`` that writes the collector's tally of unattributed rejections when the
+    server shuts down, so a graceful stop loses none of them."""
+
+    async def wrapped() -> Message:
+        message = await receive()
+        if message["type"] == "lifespan.shutdown":
+            state = getattr(scope["app"].state, "digital_collector", None)
+            if state is not None:
+                await asyncio.to_thread(state.writer.flush_unknown)
+        return message
+
+    return wrapped
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
