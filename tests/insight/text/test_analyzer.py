@@ -54,6 +54,15 @@ def test_precise_mode_ships_its_own_model() -> None:
     assert accurate.model.coef.shape == (514,)  # type: ignore[attr-defined]
 
 
+def test_analyzers_on_other_taxonomies_share_one_encoder() -> None:
+    tax = load_taxonomy(
+        {"themes": [{"id": "x", "name": {"en": "X", "ja": "X"}, "terms": {"en": ["widget"]}}]}
+    )
+    custom = get_analyzer("precise", taxonomy=tax)
+    assert custom is not get_analyzer("precise")
+    assert custom.embedder is get_analyzer("precise").embedder  # type: ignore[attr-defined]
+
+
 def test_default_analyzers_are_shared_and_custom_taxonomy_is_not() -> None:
     assert get_analyzer("fast") is get_analyzer("fast")
     tax = load_taxonomy(

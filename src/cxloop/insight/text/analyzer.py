@@ -23,6 +23,7 @@ from cxloop.insight.text.themes import ThemeHit, ThemeMatcher
 
 Mode = Literal["fast", "accurate", "precise"]
 MODES: tuple[Mode, ...] = ("fast", "accurate", "precise")
+_ENCODERS_LOADED: dict[str, Embedder] = {}
 # The classifier was trained on English; elsewhere it only speaks where the native
 # lexicon finds nothing, and then weakly: transferred across languages it is right on
 # polarity but poor at telling opinion from fact, so it may lean a silent sentence but
@@ -83,7 +84,10 @@ class EmbeddingAnalyzer(LexiconAnalyzer):
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:  # loading the encoder takes ~1 s: only when first needed
-            self._embedder = self._make_embedder()
+            # One encoder per process, shared by analyzers on different taxonomies.
+            if self.encoder not in _ENCODERS_LOADED:
+                _ENCODERS_LOADED[self.encoder] = self._make_embedder()
+            self._embedder = _ENCODERS_LOADED[self.encoder]
         return self._embedder
 
     def analyze(self, texts: Sequence[str]) -> list[Analysis]:
