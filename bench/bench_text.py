@@ -142,7 +142,8 @@ def english(lines: list[str]) -> None:
         "below 0.85 on imdb: extra lexicon, negation and contrast inputs, other C values, an "
         "RBF SVM or an MLP, adding the PDDL pattern lexicon's or VADER's words as training "
         "examples, or concatenating wordllama vectors all left imdb at 0.825-0.848 "
-        "(`bench/text_en_features.py` and the notes in docs/feedback.md). Precise "
+        "(`bench/text_en_features.py`; the lexicon, SVM/MLP and wordllama trials were one-off "
+        "runs, not kept). Precise "
         "(multilingual-e5-small) meets 0.85 on every file, at a tenth of the speed.",
         "",
         "| file | n | VADER >=0 / >0 | fast >=0 / >0 | fast: zero score | accurate (LOFO) "
