@@ -127,12 +127,33 @@ def test_demo_company_is_deterministic_and_loaded_once(settings: Settings, sessi
     assert again == first
 
 
-def test_serve_starts_on_an_empty_data_dir(tmp_path: Path):
+def _children(pid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_serve_starts_on_an_empty_data_dir(tmp_path: Path, processes: int):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CXLOOP_")}
     env.update({"CXLOOP_DATA_DIR": str(tmp_path / "fresh"), "CXLOOP_WORKERS": "1"})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cxloop", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cxloop", "serve", "--port", str(port)]
+        + ["--processes", str(processes)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -153,6 +174,11 @@ def test_serve_starts_on_an_empty_data_dir(tmp_path: Path):
         assert health.status_code == 200 and health.json()["status"] == "ok"
         assert httpx.get(f"{base}/api/v1/customers").status_code == 401
         assert (tmp_path / "fresh" / "cxloop.db").exists()
+        if processes > 1:  # the web processes answer; this one supervises and runs the jobs
+            servers = [pid for pid in _children(proc.pid) if b"spawn" in _cmdline(pid)]
+            assert len(servers) == processes
+            answers = {httpx.get(f"{base}/healthz", timeout=5).status_code for _ in range(20)}
+            assert answers == {200}
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -57,6 +57,15 @@ def db_upgrade() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (CXLOOP_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (CXLOOP_PORT).")] = None,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Web server processes sharing the port (busy survey forms, collectors); "
+            "job workers stay in this process.",
+        ),
+    ] = 1,
 ) -> None:
     """Migrate the database, start job workers and serve the web app and API."""
     import uvicorn
@@ -70,8 +79,22 @@ def serve(
         consumer = application.state.huey.create_consumer(workers=s.workers, worker_type="thread")
         consumer.start()
     console.print(f"cxloop serving on http://{host or s.host}:{port or s.port}")
+    bind_host, bind_port = host or s.host, port or s.port
     try:
-        uvicorn.run(application, host=host or s.host, port=port or s.port, log_level="info")
+        if processes > 1:
+            # Each process builds its app from the same environment this one read; a generated
+            # secret is written to the data dir first so that all of them sign alike.
+            _ = s.resolved_secret_key
+            uvicorn.run(
+                "cxloop.web.app:create_app",
+                factory=True,
+                workers=processes,
+                host=bind_host,
+                port=bind_port,
+                log_level="info",
+            )
+        else:
+            uvicorn.run(application, host=bind_host, port=bind_port, log_level="info")
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)
