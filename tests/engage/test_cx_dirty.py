@@ -17,11 +17,15 @@ from cxloop.engage.hierarchy import get_unit
 from cxloop.engage.kpis import KpiCreate, create_kpi
 from cxloop.engage.scorecard import build_scorecard
 from cxloop.jobs import build_huey, enqueue, task_names
+from cxloop.signals.digital_sessions import close_idle_sessions
 from cxloop.signals.feedback import IngestContext, ingest
 from cxloop.signals.survey_responses import open_public, save_answers
 from cxloop.store.base import utcnow
+from cxloop.store.models.digital import DigitalSession
 from cxloop.store.models.metrics import CxDirtyDay, CxPeriodRollup, CxRollup
 from tests.conftest import Org
+from tests.digital_helpers import frustrated_visit, make_site
+from tests.digital_helpers import ingest as ingest_batch
 from tests.engage.test_cx_wiring import _responses
 from tests.survey_helpers import make_survey
 
@@ -163,3 +167,24 @@ def test_a_mark_made_during_a_refresh_survives_it(session: Session, org: Org) ->
     cx_dirty.clear_marks(session, read)
     session.commit()
     assert cx_dirty.pending(session) == [(a, date(2025, 6, 10))]
+
+
+def test_a_closed_frustrated_session_marks_its_day(session: Session, org: Org) -> None:
+    site = make_site(session, org.unit("store_a"))
+    visit = frustrated_visit()
+    batch = visit.batch()
+    ingest_batch(session, site, batch, received_at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert close_idle_sessions(session=session) == 1
+    session.commit()
+    (started,) = session.execute(select(DigitalSession.started_at)).one()
+    day = started.astimezone(ZoneInfo("Asia/Tokyo")).date()
+    assert cx_dirty.pending(session) == [(org.unit("store_a").id, day)]
+    cx_dirty.refresh_dirty(session=session)
+    assert (
+        session.scalar(
+            select(CxRollup.n).where(
+                CxRollup.metric == "dxs", CxRollup.dim == "", CxRollup.day == day
+            )
+        )
+        == 1
+    )
