@@ -162,10 +162,26 @@ def _bodies(targets: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
+def _stat(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its children so far (from /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU so far of a process and every live process under it (from /proc):
+    with ``--processes`` the web processes are the server's children."""
+    parents = {
+        int(p.name): int(f[1]) for p in Path("/proc").glob("[0-9]*") if (f := _stat(int(p.name)))
+    }
+    tree, grew = {pid}, True
+    while grew:
+        kids = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= kids
+        grew = bool(kids)
+    ticks = sum(sum(int(x) for x in _stat(p)[11:15]) for p in tree)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _k6(base: str, targets: list[tuple[str, str]], rate: float, seconds: float, tmp: Path):
@@ -191,7 +207,7 @@ def _k6(base: str, targets: list[tuple[str, str]], rate: float, seconds: float, 
     return json.loads((tmp / "summary.json").read_text())["metrics"]
 
 
-def bench_submit(rate: float, seconds: float) -> None:
+def bench_submit(rate: float, seconds: float, processes: int = 1) -> None:
     from tests.conftest import free_port
 
     n = int(rate * seconds) + 200
@@ -212,7 +228,7 @@ def bench_submit(rate: float, seconds: float) -> None:
         }
         cli = Path(sys.executable).with_name("cxloop")
         server = subprocess.Popen(
-            [str(cli), "serve", "--port", str(port)],
+            [str(cli), "serve", "--port", str(port), "--processes", str(processes)],
             cwd=tmp,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -245,7 +261,10 @@ def bench_submit(rate: float, seconds: float) -> None:
     reqs = metrics["http_reqs"]["values"]
     dropped = metrics.get("dropped_iterations", {}).get("values", {}).get("count", 0)
     failed = metrics["http_req_failed"]["values"]["passes"]
-    print(f"response submission, {db}, k6 constant arrival {rate:g}/s for {seconds:g} s:")
+    print(
+        f"response submission, {db}, {processes} web process(es), "
+        f"k6 constant arrival {rate:g}/s for {seconds:g} s:"
+    )
     print(f"  requests: {reqs['count']}, achieved {reqs['rate']:.1f}/s, dropped {dropped}")
     print(f"  non-2xx/3xx: {failed}")
     print(
@@ -433,11 +452,12 @@ def main() -> None:
     p = sub.add_parser("submit")
     p.add_argument("--rate", type=float, default=200)
     p.add_argument("--seconds", type=float, default=20)
+    p.add_argument("--processes", type=int, default=1, help="cxloop serve --processes")
     w = sub.add_parser("wave")
     w.add_argument("--customers", type=int, default=1_000_000)
     args = parser.parse_args()
     if args.cmd == "submit":
-        bench_submit(args.rate, args.seconds)
+        bench_submit(args.rate, args.seconds, args.processes)
     else:
         bench_wave(args.customers)
 
