@@ -144,7 +144,8 @@ def english(lines: list[str]) -> None:
         "examples, or concatenating wordllama vectors all left imdb at 0.825-0.848 "
         "(`bench/text_en_features.py`; the lexicon, SVM/MLP and wordllama trials were one-off "
         "runs, not kept). Precise "
-        "(multilingual-e5-small) meets 0.85 on every file, at a tenth of the speed.",
+        "(multilingual-e5-small) meets 0.85 on every file, at about a twentieth of "
+        "accurate's speed.",
         "",
         "| file | n | VADER >=0 / >0 | fast >=0 / >0 | fast: zero score | accurate (LOFO) "
         "| precise (LOFO) |",
@@ -178,7 +179,7 @@ def japanese(lines: list[str]) -> None:
         "### Japanese sentiment (`ja_hotel_reviews_pn.tsv`, Jalan hotel review sentences)",
         "",
         "Evaluation only (CC BY-NC-SA): nothing is trained on it. The lexicon was written "
-        "by hand from general Japanese CX vocabulary, the accurate classifier saw only "
+        "by hand from general Japanese CX vocabulary, the embedding classifiers saw only "
         "English. pos/neg accuracy is on the positive and negative sentences with "
         "score >= 0 read as positive; 3-class maps very_/positive, neutral, very_/negative "
         "(mixed by its score). 'dev' is the file's dev split, 'all' the whole file.",
@@ -216,7 +217,7 @@ def themes(lines: list[str]) -> None:
         "co-occurrence, ambience/cleanliness/room -> AMBIENCE#GENERAL, recommend/churn -> "
         "RESTAURANT#GENERAL, ...). RESTAURANT#MISCELLANEOUS has no counterpart. Coarse = "
         "entity level with prices as one aspect (FOOD, DRINKS, SERVICE, AMBIENCE, "
-        "LOCATION, RESTAURANT, PRICE). Both modes share the theme matcher.",
+        "LOCATION, RESTAURANT, PRICE). All modes share the theme matcher.",
         "",
         "| level | sentences | precision | recall | micro-F1 |",
         "|---|---|---|---|---|",
