@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, select, text
@@ -33,26 +34,31 @@ def mark_stored(session: Session, stamps: Iterable[tuple[int | None, datetime | 
     pairs = {(u, at) for u, at in stamps if u is not None and at is not None}
     if not pairs:
         return 0
-    zones = dict(
-        session.execute(
-            select(OrgUnit.id, OrgUnit.timezone).where(OrgUnit.id.in_({u for u, _ in pairs}))
-        ).all()
-    )
+    # Core statements built once: this runs inside every stored response's transaction.
+    conn = session.connection()
+    zones = dict(conn.execute(_ZONES, {"ids": sorted({u for u, _ in pairs})}).all())
     cells = {
         (u, at.astimezone(zone_info(zones[u] or "UTC")).date()) for u, at in pairs if u in zones
     }
     now = utcnow()
     rows = [{"org_unit_id": u, "day": d, "marked_at": now} for u, d in sorted(cells)]
-    for i in range(0, len(rows), 1000):
-        session.execute(_upsert(session, rows[i : i + 1000]))
+    if rows:
+        conn.execute(_upsert(conn.dialect.name), rows)
     return len(rows)
 
 
-def _upsert(session: Session, rows: list[dict[str, Any]]) -> Any:
+_UNITS: Table = OrgUnit.__table__  # type: ignore[assignment]
+_ZONES = select(_UNITS.c.id, _UNITS.c.timezone).where(
+    _UNITS.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+@lru_cache(maxsize=4)
+def _upsert(dialect_name: str) -> Any:
     """Insert, or move ``marked_at`` forward when the day is already marked (so a refresh
     that read the older mark does not clear the newer one)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(CxDirtyDay).values(rows)
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    stmt = dialect.insert(_MARKS)
     return stmt.on_conflict_do_update(
         index_elements=["org_unit_id", "day"], set_={"marked_at": stmt.excluded.marked_at}
     )

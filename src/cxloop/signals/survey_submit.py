@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from cxloop.signals.listeners import publish
@@ -106,10 +106,13 @@ _QUERY = (
 )
 
 
+_OPEN = _QUERY.where(_I.id == bindparam("invitation_id"))
+
+
 def open_personal(session: Session, invitation_id: int, now: datetime) -> QuickForm | None:
     """The form behind invitation ``invitation_id``; ``None`` if there is none (or no
     version). The caller checks the link's HMAC against ``form.invitation``."""
-    row: Any = session.execute(_QUERY.where(_I.id == invitation_id)).one_or_none()
+    row: Any = session.connection().execute(_OPEN, {"invitation_id": invitation_id}).one_or_none()
     if row is None or row[18] is None:
         return None
     inv = _Invitation(*row[:11])
@@ -138,6 +141,7 @@ def complete(
     """Store checked ``answers`` as the completed response (``save_answers(complete=True)``
     for a customer survey's open personal link); returns the response id."""
     inv = form.invitation
+    conn = session.connection()  # Core all the way: no ORM state to flush for these rows
     found = extract(form.definition, answers)
     values: dict[str, Any] = {
         "answers": answers,
@@ -165,12 +169,12 @@ def complete(
             wave=inv.wave,
             started_at=now,
         )
-        result = session.connection().execute(insert(_RESPONSES).values(values))
+        result = conn.execute(insert(_RESPONSES).values(values))
         response_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     else:
         response_id = form.response_id
-        session.execute(update(_RESPONSES).where(_R.id == response_id).values(values))
-    session.execute(update(_INVITATIONS).where(_I.id == inv.id).values(responded_on=now.date()))
-    stored = session.execute(select(_RESPONSES).where(_R.id == response_id)).one()
+        conn.execute(update(_RESPONSES).where(_R.id == response_id).values(values))
+    conn.execute(update(_INVITATIONS).where(_I.id == inv.id).values(responded_on=now.date()))
+    stored = conn.execute(select(_RESPONSES).where(_R.id == response_id)).one()
     publish(session, "survey_response", [stored])
     return response_id
