@@ -47,29 +47,54 @@ def _users_page(
     rows, count = people.visible_users(
         session, principal.scope, q=q, limit=PAGE_SIZE, offset=offset
     )
+    return _render(
+        request,
+        principal,
+        session,
+        "users",
+        count=count,
+        offset=offset,
+        error=error,
+        users=rows,
+        q=q,
+        roles=[r for r in ROLES if ROLE_PERMISSIONS[r] <= principal.permissions],
+        locked={u.id for u in rows if people.is_locked(u)},
+        manageable={u.id for u in rows if _all_in_scope(session, principal, u.unit_ids)},
+        notice=notice,
+    )
+
+
+def _render(
+    request: Request,
+    principal: Principal,
+    session: SessionDep,
+    section: str,
+    *,
+    count: int,
+    offset: int,
+    error: AdminError | None,
+    **context: Any,
+) -> Response:
+    """An admin list page: its rows in ``context``, with the caller's units and paging."""
     units = _units(session, principal)
     names = {
         u.id: (u.name_ja if principal.language == "ja" and u.name_ja else u.name) for u in units
     }
+    template = {"users": "admin/users.html", "keys": "admin/api_keys.html"}[section]
     return render(
         request,
-        "admin/users.html",
+        template,
         principal,
         session=session,
         status_code=error.status if error else 200,
-        users=rows,
+        section=section,
         count=count,
-        q=q,
         offset=offset,
         page_size=PAGE_SIZE,
         units=units,
         unit_names=names,
-        roles=[r for r in ROLES if ROLE_PERMISSIONS[r] <= principal.permissions],
-        locked={u.id for u in rows if people.is_locked(u)},
-        manageable={u.id for u in rows if _all_in_scope(session, principal, u.unit_ids)},
         error=error,
-        notice=notice,
-        section="users",
+        **context,
     )
 
 
@@ -214,23 +239,17 @@ def _keys_page(
 ) -> Response:
     admin_of(principal)
     rows, count = people.visible_keys(session, principal.scope, limit=PAGE_SIZE, offset=offset)
-    units = _units(session, principal)
-    return render(
+    return _render(
         request,
-        "admin/api_keys.html",
         principal,
-        session=session,
-        status_code=error.status if error else 200,
-        keys=rows,
+        session,
+        "keys",
         count=count,
         offset=offset,
-        page_size=PAGE_SIZE,
-        units=units,
-        unit_names={u.id: u.name for u in units},
-        grantable=[p for p in PERMISSIONS if p in principal.permissions],
         error=error,
+        keys=rows,
+        grantable=[p for p in PERMISSIONS if p in principal.permissions],
         new_key=new_key,
-        section="keys",
     )
 
 
