@@ -1,20 +1,17 @@
-"""Administration pages: people (create, access, deactivate, unlock, new password), API keys
-(create shown once, revoke) and the audit log (filters, CSV export), all inside the caller's
-scope and through the same rules as the API (``cxloop.store.admin``)."""
+"""Administration pages: people (create, access, deactivate, unlock, new password) and API keys
+(create shown once, revoke), inside the caller's scope and through the same rules as the API
+(``cxloop.store.admin``). The audit log's page is ``admin_audit.py``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from cxloop.csv_export import csv_download, to_csv
 from cxloop.security import PERMISSIONS, ROLE_PERMISSIONS
 from cxloop.store import admin as people
-from cxloop.store import audit
 from cxloop.store.admin import AdminError
 from cxloop.store.models.org import ROLES
 from cxloop.store.org import subtree
@@ -26,7 +23,6 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
 NOTICES = ("created", "saved", "unlocked", "password_set")
-AUDIT_COLUMNS = ("at", "actor", "action", "target_type", "target_id", "org_unit_id", "ip")
 
 
 def _units(session: SessionDep, principal: Principal) -> list[Any]:
@@ -299,112 +295,3 @@ def revoke_key_form(
         session.rollback()
         return _keys_page(request, principal, session, error=exc)
     return RedirectResponse("/admin/api-keys", status_code=303)
-
-
-# --- audit log ----------------------------------------------------------------------------
-
-
-def _day(value: str, field: str) -> date | None:
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise AdminError(f"{value!r} is not a date (YYYY-MM-DD)", field=field) from None
-
-
-def _audit_query(
-    principal: Principal, action: str, actor: str, since: str, until: str
-) -> dict[str, Any]:
-    principal.require("audit:read")
-    first, last = _day(since, "since"), _day(until, "until")
-    return {
-        "action": action or None,
-        "actor": actor or None,
-        "since": datetime.combine(first, time()) if first else None,
-        "until": datetime.combine(last + timedelta(days=1), time()) if last else None,
-    }
-
-
-@router.get("/admin/audit")
-def audit_page(
-    request: Request,
-    principal: PageUser,
-    session: SessionDep,
-    action: str = "",
-    actor: str = "",
-    since: str = "",
-    until: str = "",
-    offset: int = 0,
-) -> Response:
-    error: AdminError | None = None
-    try:
-        query = _audit_query(principal, action, actor, since, until)
-    except AdminError as exc:
-        error, query = exc, _audit_query(principal, action, actor, "", "")
-    rows, count = audit.search(
-        session, principal.scope, limit=PAGE_SIZE, offset=max(offset, 0), **query
-    )
-    return render(
-        request,
-        "admin/audit.html",
-        principal,
-        session=session,
-        status_code=error.status if error else 200,
-        entries=rows,
-        count=count,
-        offset=max(offset, 0),
-        page_size=PAGE_SIZE,
-        actions=audit.AUDIT_ACTIONS,
-        filters={"action": action, "actor": actor, "since": since, "until": until},
-        error=error,
-        section="audit",
-    )
-
-
-@router.get("/admin/audit.csv")
-def audit_csv(
-    principal: PageUser,
-    session: SessionDep,
-    action: str = "",
-    actor: str = "",
-    since: str = "",
-    until: str = "",
-) -> Response:
-    """Every matching entry (up to 100,000), audited like every export."""
-    principal.require("export")
-    try:
-        query = _audit_query(principal, action, actor, since, until)
-    except AdminError as exc:
-        from cxloop.web.errors import ApiError
-
-        raise ApiError(422, str(exc), field=exc.field) from None
-    rows, _ = audit.search(session, principal.scope, limit=100_000, offset=0, **query)
-    body = to_csv(
-        AUDIT_COLUMNS,
-        (
-            (
-                e.at.isoformat(),
-                e.actor_label,
-                e.action,
-                e.target_type,
-                e.target_id,
-                e.org_unit_id,
-                e.ip,
-            )
-            for e in rows
-        ),
-    )
-    audit.record(
-        session,
-        principal.actor,
-        "export",
-        target_type="audit_log",
-        rows=len(rows),
-        filters=query_detail(query),
-    )
-    return csv_download(body, "audit-log.csv")
-
-
-def query_detail(query: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in query.items() if v}
