@@ -60,7 +60,7 @@ def _prepare_submissions(settings, n: int) -> list[tuple[str, str]]:
     from cxloop.store.models.customers import Customer, CustomerIdentity
     from cxloop.store.models.surveys import SurveyInvitation
     from cxloop.store.org import create_unit
-    from cxloop.web.pages.survey_form import _form_key
+    from cxloop.web.pages._survey_form_input import _form_key
 
     url = settings.resolved_database_url
     if url.startswith("postgresql"):

@@ -6,7 +6,7 @@ import pytest
 from fastapi.routing import APIRoute
 from starlette.routing import Match
 
-from cxloop.web.pages import survey_form
+from cxloop.web.pages import _survey_form_input, survey_form, survey_form_public
 from cxloop.web.pages.survey_form_asgi import route
 from tests.web.test_survey_form import _key, _link
 
@@ -14,15 +14,16 @@ FORM = {"content-type": "application/x-www-form-urlencoded"}
 FAST = {
     survey_form.personal_submit,
     survey_form.personal_answer,
-    survey_form.public_submit,
-    survey_form.public_answer,
+    survey_form_public.public_submit,
+    survey_form_public.public_answer,
 }
 
 
 def _router_pick(path: str):
-    """What the form's router (the only one with ``/s/`` routes) dispatches a POST to."""
+    """What the form's routers (the only ones with ``/s/`` routes, personal links first, as
+    the app registers them) dispatch a POST to."""
     scope = {"type": "http", "method": "POST", "path": path, "root_path": ""}
-    for r in survey_form.router.routes:
+    for r in [*survey_form.router.routes, *survey_form_public.router.routes]:
         assert isinstance(r, APIRoute)
         match, child = r.matches(scope)
         if match == Match.FULL:
@@ -100,7 +101,7 @@ def test_form_parsing_matches_starlette(body):
         return Request({"type": "http", "method": "POST", "headers": headers}, receive)
 
     async def both():
-        return (await survey_form._posted_form(request())).multi_items(), (
+        return (await _survey_form_input._posted_form(request())).multi_items(), (
             await request().form()
         ).multi_items()
 

@@ -3,7 +3,7 @@
 Submitting a response is the public endpoint hit hundreds of times a second. Matching a
 path against every area's routes and solving the dependencies cost more than saving the
 answers, so the four hot POSTs are dispatched here straight to the same handlers in
-``survey_form`` (same rate limit, form key, body limit, pages, errors):
+``survey_form`` and ``survey_form_public`` (same rate limit, form key, body limit, pages, errors):
 
 * ``POST /s/{token}`` and ``POST /s/{token}/answer`` - a personal link;
 * ``POST /s/{kind}/{public_token}`` and ``POST /s/{kind}/{public_token}/answer`` - the
@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from cxloop.config import Settings
 from cxloop.store.engine import session_scope
 from cxloop.web.errors import ApiError, error_response
-from cxloop.web.pages import survey_form
+from cxloop.web.pages import _survey_form_input, survey_form, survey_form_public
 
 Handler = Callable[..., Response]
 
@@ -49,9 +49,9 @@ def route(path: str) -> tuple[Handler, dict[str, str]] | None:
             return survey_form.personal_answer, {"token": parts[2]}
         if parts[3] == "unsubscribe":
             return None
-        return survey_form.public_submit, {"kind": parts[2], "public_token": parts[3]}
+        return survey_form_public.public_submit, {"kind": parts[2], "public_token": parts[3]}
     if len(parts) == 5 and parts[4] == "answer":
-        return survey_form.public_answer, {"kind": parts[2], "public_token": parts[3]}
+        return survey_form_public.public_answer, {"kind": parts[2], "public_token": parts[3]}
     return None
 
 
@@ -71,7 +71,7 @@ class SurveyFormFastPath:
         handler, params = found
         request = Request(scope, receive)
         try:
-            data = await survey_form._posted_form(request)
+            data = await _survey_form_input._posted_form(request)
             response = await run_in_threadpool(_run, handler, params, request, data)
         except ApiError as exc:
             response = error_response(exc.status, exc.message, exc.field, exc.code)
