@@ -14,7 +14,7 @@ from cxloop.act.hooks import RuleRecord, record_arrived
 from cxloop.config import Settings
 from cxloop.jobs import JobContext
 from cxloop.store.base import utcnow
-from cxloop.store.models.act import Delivery
+from cxloop.store.models.act import Delivery, Endpoint
 from tests.act.conftest import Receiver
 from tests.conftest import Org, SmtpServer, login
 
@@ -206,3 +206,32 @@ def test_smtp_down_is_retried(session: Session, org: Org, settings: Settings):
     notify.attempt(session=session, settings=down, delivery=delivery)
     assert delivery.status == "pending" and "SMTP" in delivery.last_error
     assert delivery.next_attempt_at > utcnow() + timedelta(seconds=1)
+
+
+def test_api_shows_url_targets_only_up_to_their_host(
+    client: TestClient, session: Session, org: Org
+):
+    client.headers["x-csrf-token"] = login(client, "admin@acme.example")
+    secret_path = "/services/T000/B000/xoxsecret"
+    body = {
+        "name": "team chat",
+        "org_unit_id": org.unit("acme").id,
+        "kind": "chat",
+        "target": f"http://localhost:9{secret_path}",  # nothing here resolves outside
+        "allow_private": True,
+    }
+    created = client.post("/api/v1/notifications/endpoints", json=body)
+    assert created.status_code == 201, created.text
+    endpoint_id = created.json()["id"]
+    assert "xoxsecret" not in created.text
+    stored = session.get(Endpoint, endpoint_id)
+    assert stored is not None and stored.target.endswith(secret_path)  # kept for sending
+    notify.queue_to_endpoint(
+        session=session, endpoint=stored, event="test", title="t", text="x", data={}
+    )
+    session.commit()
+    for path in ("/api/v1/notifications/endpoints", "/api/v1/notifications/deliveries"):
+        listed = client.get(path)
+        assert listed.status_code == 200 and listed.json()["data"], path
+        assert "xoxsecret" not in listed.text, path
+        assert {row["target"] for row in listed.json()["data"]} == {"http://localhost:9/…"}

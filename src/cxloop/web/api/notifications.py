@@ -4,12 +4,13 @@ with its dead-letter list."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from cxloop.act import notify
+from cxloop.act.views import shown_target
 from cxloop.jobs import enqueue
 from cxloop.store.models.act import Delivery, Endpoint
 from cxloop.store.scope import scoped_get, scoped_page
@@ -41,13 +42,18 @@ class EndpointUpdate(BaseModel):
     allow_private: bool | None = None
 
 
+# A URL target is returned only up to its host: chat webhook URLs carry their secret in the
+# path, and secrets are shown once, when they are given.
+ShownTarget = Annotated[str, AfterValidator(shown_target)]
+
+
 class EndpointPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     name: str
     org_unit_id: int
     kind: str
-    target: str
+    target: ShownTarget
     project: str | None
     allow_private: bool
     is_active: bool
@@ -64,7 +70,7 @@ class DeliveryPublic(BaseModel):
     org_unit_id: int
     endpoint_id: int | None
     channel: str
-    target: str
+    target: ShownTarget
     event: str
     subject: str
     status: str
