@@ -10,6 +10,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import pytest
 import uvicorn
@@ -193,6 +195,34 @@ def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
     assert response.status_code == 303, response.text
     home = client.get("/")
     return home.text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+
+
+def browser_page(browser: Any, *, console: bool = True, **options: Any) -> tuple[Any, list[str]]:
+    """A new Chromium page and the list that collects its script errors (and, with
+    ``console``, the errors it logs to the console)."""
+    page = browser.new_page(**options)
+    errors: list[str] = []
+    if console:
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, errors
+
+
+def browser_login(
+    page: Any,
+    base_url: str,
+    email: str = "admin@acme.example",
+    *,
+    next_path: str = "/",
+    password: str = PASSWORD,
+) -> None:
+    """Log a Playwright ``page`` in through the real login form; waits for ``next_path``."""
+    query = "" if next_path == "/" else f"?next={quote(next_path, safe='')}"
+    page.goto(f"{base_url}/login{query}")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}{next_path}")
 
 
 def make_api_key(session: Session, unit: OrgUnit, scopes: list[str], name: str = "test") -> str:

@@ -152,14 +152,3 @@ def make_customer(
     )
     session.commit()
     return customer
-
-
-def browser_login(page: Any, base_url: str, email: str = "admin@acme.example") -> None:
-    """Log a Playwright ``page`` in through the real login form."""
-    from tests.conftest import PASSWORD
-
-    page.goto(f"{base_url}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.locator("button[type=submit]").click()
-    page.wait_for_url(f"{base_url}/")

@@ -10,7 +10,7 @@ from playwright.sync_api import Page
 
 from cxloop.act import webhooks
 from tests.act.conftest import Receiver
-from tests.conftest import PASSWORD, LiveServer, Org
+from tests.conftest import LiveServer, Org, browser_login, browser_page
 
 
 def _reload_until(page: Page, done: Callable[[], bool], tries: int = 100) -> None:
@@ -27,15 +27,8 @@ def _reload_until(page: Page, done: Callable[[], bool], tries: int = 100) -> Non
 def test_webhook_endpoint_test_send_and_dead_letter_resend_in_chromium(
     live_server: LiveServer, browser: object, org: Org, receiver: Receiver
 ):
-    page = browser.new_page()  # type: ignore[attr-defined]
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(live_server.url + "/login?next=/act/endpoints")
-    page.fill("input[name=email]", "admin@acme.example")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/act/endpoints")
+    page, errors = browser_page(browser)
+    browser_login(page, live_server.url, next_path="/act/endpoints")
 
     form = page.locator("[data-testid=endpoint-form]")
     form.locator("input[name=name]").fill("Ops <hook>")

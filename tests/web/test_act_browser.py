@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from cxloop.act import cases
 from cxloop.store.base import utcnow
 from cxloop.store.models.act import RootCause
-from tests.conftest import PASSWORD, LiveServer, Org
+from tests.conftest import LiveServer, Org, browser_login, browser_page
 
 
 @pytest.mark.browser
@@ -33,15 +33,8 @@ def test_manager_works_a_case_from_inbox_to_resolved_in_chromium(
     )
     session.commit()
 
-    page = browser.new_page()  # type: ignore[attr-defined]
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(live_server.url + "/login?next=/act/cases")
-    page.fill("input[name=email]", "manager_a@acme.example")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/act/cases")
+    page, errors = browser_page(browser)
+    browser_login(page, live_server.url, "manager_a@acme.example", next_path="/act/cases")
 
     rows = page.locator("[data-case-id]")
     assert rows.count() == 1  # store_c's case is not in scope
@@ -78,14 +71,8 @@ def test_manager_works_a_case_from_inbox_to_resolved_in_chromium(
 def test_rule_editor_dry_run_with_htmx_in_chromium(
     live_server: LiveServer, browser: object, org: Org
 ):
-    page = browser.new_page()  # type: ignore[attr-defined]
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(live_server.url + "/login?next=/act/rules")
-    page.fill("input[name=email]", "admin@acme.example")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/act/rules")
+    page, errors = browser_page(browser, console=False)  # the dry-run's 422 is logged
+    browser_login(page, live_server.url, next_path="/act/rules")
     page.fill("[data-testid=condition]", "nps <= ")
     page.click("[data-testid=dry-run]")
     result = page.locator("[data-testid=dry-run-result]")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from cxloop.store.models.auth import ApiKey, AuditEntry
 from cxloop.store.models.org import User
 from cxloop.store.org import create_user
-from tests.conftest import PASSWORD, Org, bearer, login, make_api_key
+from tests.conftest import PASSWORD, Org, bearer, browser_login, browser_page, login, make_api_key
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -377,14 +377,8 @@ def test_audit_page_filters_and_exports_safely(client: TestClient, session: Sess
 
 @pytest.mark.browser
 def test_admin_adds_a_person_in_chromium(live_server, browser, org: Org, session: Session):
-    page = browser.new_page(locale="en-US")
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(f"{live_server.url}/login")
-    page.fill("#email", "admin@acme.example")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page, errors = browser_page(browser, locale="en-US")
+    browser_login(page, live_server.url)
     page.click("[data-testid=admin-link]")
     page.wait_for_url(f"{live_server.url}/admin/users")
     add = page.locator("[data-testid=add-user]")
@@ -401,10 +395,7 @@ def test_admin_adds_a_person_in_chromium(live_server, browser, org: Org, session
 
     page.click("text=Log out")
     page.wait_for_url(f"{live_server.url}/login")
-    page.fill("#email", "mika@acme.example")
-    page.fill("#password", NEW_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    browser_login(page, live_server.url, "mika@acme.example", password=NEW_PASSWORD)
     assert page.locator("html").get_attribute("lang") == "ja"
     assert page.locator("[data-testid=admin-link]").count() == 0
     assert errors == []

@@ -8,7 +8,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from cxloop.web.pages.feedback import highlight
-from tests.conftest import PASSWORD, LiveServer, Org, bearer, login, make_api_key
+from tests.conftest import (
+    LiveServer,
+    Org,
+    bearer,
+    browser_login,
+    browser_page,
+    login,
+    make_api_key,
+)
 
 DELIVERY = "配送が三日も遅れて本当に困りました。"
 PRAISE = "スタッフの田中さんの接客がとても丁寧でした。"
@@ -142,14 +150,8 @@ def test_japanese_search_in_chromium(
             },
         ],
     )
-    page = browser.new_page()  # type: ignore[attr-defined]
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(live_server.url + "/login?next=/feedback")
-    page.fill("input[name=email]", "admin@acme.example")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/feedback")
+    page, errors = browser_page(browser)
+    browser_login(page, live_server.url, next_path="/feedback")
     assert page.locator("[data-testid=feedback-record]").count() == 3
     # The weekly chart is drawn by feedback.js from the JSON block (CSP allows no inline JS).
     page.wait_for_selector("#feedback-weekly-chart[data-rendered='1']")

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.conftest import Org, login
+from tests.conftest import Org, browser_login, browser_page, login
 from tests.web.test_scorecard_api import _setup
 
 MAR = "2025-03-01"
@@ -65,14 +65,8 @@ def test_scorecard_and_drilldown_in_chromium(
     live_server, browser, session: Session, org: Org
 ) -> None:
     _setup(session, org)
-    page = browser.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{live_server.url}/login")
-    page.fill("input[name=email]", "exec@acme.example")
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("button[type=submit], form button")
+    page, errors = browser_page(browser)
+    browser_login(page, live_server.url, "exec@acme.example")
     page.goto(f"{live_server.url}/scorecard?start={MAR}")
     table = page.locator("[data-testid=scorecard-table]")
     assert table.locator("tbody tr").count() == 2

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from cxloop.signals.survey_invitations import invitation_token, new_invitation
 from cxloop.store.base import utcnow
 from cxloop.store.models.surveys import SurveyResponse
-from tests.survey_helpers import browser_login, make_customer, make_program, make_survey
+from tests.conftest import browser_login
+from tests.survey_helpers import make_customer, make_program, make_survey
 
 
 @pytest.mark.browser

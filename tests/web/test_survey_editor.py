@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from tests.conftest import login
-from tests.survey_helpers import DEFINITION, browser_login, make_survey
+from tests.conftest import browser_login, login
+from tests.survey_helpers import DEFINITION, make_survey
 
 
 def _rows(html: str) -> dict[str, str]:
