@@ -14,6 +14,7 @@ from tests.conftest import Org
 from tests.engage.factories import add_metric, add_point
 
 JAN, FEB = date(2024, 1, 1), date(2024, 2, 1)
+PLACEHOLDER_ID = 1_000_000_000
 
 
 def _rollups(session: Session) -> dict[int, tuple[int, str, date, float]]:
@@ -38,6 +39,18 @@ def test_a_late_point_rebuilds_its_month_along_its_branch_only(session: Session,
     session.flush()
     rebuild_all(session=session)
     before = _rollups(session)
+    # SQLite gives a new row the highest id + 1, so a rebuilt row could get its old id back
+    # and look untouched: a placeholder with a higher id makes every row written next new.
+    placeholder = MetricRollup(
+        id=PLACEHOLDER_ID,
+        metric_id=revenue.id,
+        org_unit_id=org.unit("acme").id,
+        period="year",
+        period_start=date(1999, 1, 1),
+        value=0.0,
+    )
+    session.add(placeholder)
+    session.flush()
 
     # store_a's January figure arrives a year late.
     report = upsert_points(
@@ -45,6 +58,8 @@ def test_a_late_point_rebuilds_its_month_along_its_branch_only(session: Session,
         points=[PointIn(revenue.id, org.unit("store_a").id, "month", JAN, 30.0)],
     )
     assert report.inserted == 1
+    session.delete(placeholder)
+    session.flush()
     after = _rollups(session)
     branch = {org.unit(c).id for c in ("store_a", "east", "acme")}
     rebuilt = {before[i][:3] for i in before.keys() - after.keys()}
