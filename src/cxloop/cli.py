@@ -70,18 +70,21 @@ def serve(
     """Migrate the database, start job workers and serve the web app and API."""
     import uvicorn
 
+    from cxloop.jobs import build_huey
     from cxloop.web.app import create_app
 
     s = prepared_settings()
-    application = create_app(s)
+    # With several web processes each builds its own app; this one only runs the jobs.
+    application = create_app(s) if processes == 1 else None
+    huey = application.state.huey if application is not None else build_huey(s)
     consumer = None
     if s.workers > 0:
-        consumer = application.state.huey.create_consumer(workers=s.workers, worker_type="thread")
+        consumer = huey.create_consumer(workers=s.workers, worker_type="thread")
         consumer.start()
     console.print(f"cxloop serving on http://{host or s.host}:{port or s.port}")
     bind_host, bind_port = host or s.host, port or s.port
     try:
-        if processes > 1:
+        if application is None:
             # Each process builds its app from the same environment this one read; a generated
             # secret is written to the data dir first so that all of them sign alike.
             _ = s.resolved_secret_key

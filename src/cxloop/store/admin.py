@@ -75,11 +75,16 @@ def _check_units(session: Session, scope: Scope, unit_ids: Sequence[int]) -> lis
     return units
 
 
+def grantable_roles(permissions: frozenset[str]) -> list[str]:
+    """The roles whose every permission the granter holds."""
+    return [r for r in ROLES if ROLE_PERMISSIONS[r] <= permissions]
+
+
 def _check_role(admin: Admin, role: str) -> None:
     if role not in ROLES:
         raise AdminError(f"role must be one of {', '.join(ROLES)}", field="role")
-    extra = ROLE_PERMISSIONS[role] - admin.permissions
-    if extra:
+    if role not in grantable_roles(admin.permissions):
+        extra = ROLE_PERMISSIONS[role] - admin.permissions
         raise AdminError(
             f"you cannot grant the role {role!r}: it holds {sorted(extra)[0]!r}, which you do not",
             field="role",
@@ -92,6 +97,12 @@ def check_password(password: str) -> None:
         raise AdminError(f"use at least {MIN_PASSWORD} characters", field="password")
 
 
+def manageable_ids(session: Session, scope: Scope, users: Sequence[User]) -> set[int]:
+    """The ids of ``users`` whose units all lie in ``scope`` (one query for any number)."""
+    inside = set(session.scalars(scope.units_subquery()))
+    return {u.id for u in users if set(u.unit_ids) <= inside}
+
+
 def manageable_user(session: Session, admin: Admin, user_id: int) -> User:
     """The user when every one of their units is in the admin's scope (404 otherwise)."""
     user = session.scalar(
@@ -99,7 +110,7 @@ def manageable_user(session: Session, admin: Admin, user_id: int) -> User:
     )
     if user is None:
         raise AdminError("user not found", status=404)
-    if not all(admin.scope.contains(session, u) for u in user.unit_ids):
+    if not manageable_ids(session, admin.scope, [user]):
         raise AdminError(
             "this user also belongs to units outside your scope; ask an administrator above them",
             status=403,

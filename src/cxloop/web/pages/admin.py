@@ -10,10 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from cxloop.security import PERMISSIONS, ROLE_PERMISSIONS
+from cxloop.security import PERMISSIONS
 from cxloop.store import admin as people
 from cxloop.store.admin import AdminError
-from cxloop.store.models.org import ROLES
 from cxloop.store.org import subtree
 from cxloop.web.api.admin import admin_of
 from cxloop.web.deps import PageUser, Principal, SessionDep
@@ -53,9 +52,9 @@ def _users_page(
         error=error,
         users=rows,
         q=q,
-        roles=[r for r in ROLES if ROLE_PERMISSIONS[r] <= principal.permissions],
+        roles=people.grantable_roles(principal.permissions),
         locked={u.id for u in rows if people.is_locked(u)},
-        manageable={u.id for u in rows if _all_in_scope(session, principal, u.unit_ids)},
+        manageable=people.manageable_ids(session, principal.scope, rows),
         notice=notice,
     )
 
@@ -92,10 +91,6 @@ def _render(
         error=error,
         **context,
     )
-
-
-def _all_in_scope(session: SessionDep, principal: Principal, unit_ids: list[int]) -> bool:
-    return all(principal.scope.contains(session, i) for i in unit_ids)
 
 
 @router.get("/admin")

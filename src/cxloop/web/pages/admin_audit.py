@@ -12,8 +12,8 @@ from fastapi.responses import Response
 from cxloop.csv_export import csv_download, to_csv
 from cxloop.store import audit
 from cxloop.store.admin import AdminError
+from cxloop.web.api.admin import admin_errors
 from cxloop.web.deps import PageUser, Principal, SessionDep
-from cxloop.web.errors import ApiError
 from cxloop.web.pages.admin import PAGE_SIZE
 from cxloop.web.render import render
 
@@ -91,10 +91,8 @@ def audit_csv(
 ) -> Response:
     """Every matching entry (up to 100,000), audited like every export."""
     principal.require("export")
-    try:
+    with admin_errors():
         query = _audit_query(principal, action, actor, since, until)
-    except AdminError as exc:
-        raise ApiError(422, str(exc), field=exc.field) from None
     rows, _ = audit.search(session, principal.scope, limit=100_000, offset=0, **query)
     body = to_csv(
         AUDIT_COLUMNS,
