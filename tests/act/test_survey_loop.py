@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from cxloop.act import cases, escalation, hooks, resurvey, rules
 from cxloop.act.loop_metrics import loop_metrics
 from cxloop.act.sources import response_record
+from cxloop.config import Settings
+from cxloop.jobs import build_huey, enqueue
 from cxloop.signals.survey_invitations import new_invitation
 from cxloop.signals.survey_responses import open_invitation, save_answers
 from cxloop.store.base import utcnow
@@ -22,17 +24,26 @@ from tests.conftest import Org
 from tests.survey_helpers import make_customer, make_program, make_survey
 
 
-def _answer(session: Session, inv: SurveyInvitation, nps: int, comment: str):
+def _answer(session: Session, settings: Settings, inv: SurveyInvitation, nps: int, comment: str):
+    """Answer, commit, then run the job that hands the response to the alert rules through
+    the queue (inline, as the test app's queue does)."""
     inv.status = "sent"
     now = utcnow()
     form = open_invitation(session=session, inv=inv, now=now)
     save_answers(
         session=session, form=form, given={"nps": nps, "comment": comment}, complete=True, now=now
     )
+    session.commit()
+    huey = build_huey(settings)
+    huey.immediate = True
+    assert enqueue(huey, "publish_survey_responses")() == 1
+    session.expire_all()
     return form.response
 
 
-def test_survey_response_to_case_to_resurvey_and_recovery(session: Session, org: Org):
+def test_survey_response_to_case_to_resurvey_and_recovery(
+    session: Session, org: Org, settings: Settings
+):
     survey = make_survey(session, org.unit("acme"))
     visit = make_program(session, survey, org.unit("acme"), key="post-visit")
     make_program(session, survey, org.unit("acme"), key="resurvey", event_types=["case_closed"])
@@ -54,7 +65,7 @@ def test_survey_response_to_case_to_resurvey_and_recovery(session: Session, org:
     )
 
     # Completing the answer hands it to the alert rules: the case opens by itself.
-    response = _answer(session, first, 3, "レジで20分待たされた")
+    response = _answer(session, settings, first, 3, "レジで20分待たされた")
     case = session.scalars(select(Case)).one()
     assert hooks.record_arrived(session, response_record(response)) == []  # fires once only
     assert case.owner_user_id == org.users["manager_a"].id
@@ -76,7 +87,8 @@ def test_survey_response_to_case_to_resurvey_and_recovery(session: Session, org:
     assert resurvey.case_of_wave(second.wave) == case.id
     assert second.customer_id == customer.id
 
-    _answer(session, second, 9, "丁寧な対応でした")  # the reply records the recovery score
+    # The reply records the recovery score.
+    _answer(session, settings, second, 9, "丁寧な対応でした")
     metrics = loop_metrics(
         session=session, scope=Scope.for_units(session, [org.unit("acme").id]), now=utcnow()
     )

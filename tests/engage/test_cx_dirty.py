@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -30,12 +31,12 @@ from tests.engage.test_cx_wiring import _responses
 from tests.survey_helpers import make_survey
 
 
-def _run_through_consumer(settings: Settings) -> dict[str, int]:
+def _run_through_consumer(settings: Settings, name: str = "refresh_dirty_cx_days") -> Any:
     huey = build_huey(settings, name=f"cx-dirty-{uuid.uuid4().hex[:8]}")
     consumer = huey.create_consumer(workers=1, worker_type="thread", periodic=False)
     consumer.start()
     try:
-        return dict(enqueue(huey, "refresh_dirty_cx_days").get(blocking=True, timeout=30))
+        return enqueue(huey, name).get(blocking=True, timeout=30)
     finally:
         consumer.stop(graceful=True)
         huey.flush()
@@ -59,8 +60,11 @@ def test_a_submitted_response_reaches_the_scorecard_through_the_job(
     form = open_public(session=session, survey=survey, nonce=None, language="en")
     save_answers(session=session, form=form, given={"nps": 10}, complete=True, now=now)
     session.commit()
+    assert cx_dirty.pending(session) == []  # the scorecard hears of it from a job
+    assert _run_through_consumer(settings, "publish_survey_responses") == 1
 
     today = now.astimezone(ZoneInfo("Asia/Tokyo")).date()  # the store's own day
+    session.expire_all()
     assert cx_dirty.pending(session) == [(store.id, today)]
     month = today.replace(day=1)
     acme = get_unit(session, org.unit("acme").id)
@@ -68,7 +72,7 @@ def test_a_submitted_response_reaches_the_scorecard_through_the_job(
     card = build_scorecard(session=session, unit=acme, period="month", start=month).cards[0]
     assert card.current is None  # not folded in yet
 
-    report = _run_through_consumer(settings)
+    report = dict(_run_through_consumer(settings))
     assert report["days"] == 1
     session.expire_all()
     assert cx_dirty.pending(session) == []

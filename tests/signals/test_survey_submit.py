@@ -1,9 +1,11 @@
-"""The Core submit path stores what the ORM path stores and tells the listeners."""
+"""The Core submit path stores what the ORM path stores and tells the listeners (through
+the publishing job, which the test queue runs inline)."""
 
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from cxloop.jobs import enqueue
 from cxloop.signals import listeners
 from cxloop.signals.survey_invitations import invitation_token, new_invitation
 from cxloop.signals.survey_responses import open_invitation, save_answers
@@ -59,6 +61,10 @@ def test_core_submit_stores_what_the_orm_path_stores(client, session, org, setti
         form = open_invitation(session=session, inv=slow, now=utcnow(), language="ja")
         save_answers(session=session, form=form, given=dict(ANSWERS), complete=True, now=utcnow())
         session.commit()
+        assert len(heard) == 1  # the form queued the job, the service call alone does not
+        assert _row(session, slow)["publish_pending"] is True
+        enqueue(client.app.state.huey, "publish_survey_responses")
+        assert len(heard) == 2
         assert _row(session, fast) == _row(session, slow)
         got = _row(session, fast)
         assert (got["channel"], got["touchpoint"], got["comment_pending"]) == (
@@ -80,3 +86,4 @@ def test_core_submit_stores_what_the_orm_path_stores(client, session, org, setti
     ids = [i for i, *_ in heard]
     assert len(heard) == 3 and len(set(ids)) == 3
     assert all(rest == [9, "2030", True] for _, *rest in heard)
+    assert _row(session, partial)["publish_pending"] is False

@@ -17,9 +17,11 @@ from cxloop.signals.listeners import subscribe
 
 def survey_responses(session: Session, rows: Sequence[Any]) -> None:
     """A reply to a case's re-survey (wave ``case:<id>``) updates that case's recovery."""
-    for row in rows:
-        case_id = resurvey.case_of_wave(row.wave or "")
-        hooks.record_arrived(session, sources.response_record(row, resurvey_case_id=case_id))
+    records = [
+        sources.response_record(row, resurvey_case_id=resurvey.case_of_wave(row.wave or ""))
+        for row in rows
+    ]
+    hooks.records_arrived(session, records)
 
 
 def feedback(session: Session, rows: Sequence[Any]) -> None:

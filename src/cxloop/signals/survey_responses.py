@@ -15,7 +15,6 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cxloop.signals.listeners import publish
 from cxloop.signals.survey_definitions import SurveyDefinition
 from cxloop.signals.survey_logic import (
     AnswerError,
@@ -23,6 +22,7 @@ from cxloop.signals.survey_logic import (
     merge_answers,
     missing_required,
 )
+from cxloop.signals.survey_publish import mark_pending
 from cxloop.signals.surveys import current_version, version_definition
 from cxloop.store.models.customers import CustomerIdentity
 from cxloop.store.models.surveys import (
@@ -174,7 +174,8 @@ def save_answers(
 
     Raises ``AnswerError`` naming the question. Only an open form takes answers. The
     comment of a completed response goes to the feedback pipeline afterwards, as a job
-    (``survey_comment_to_feedback``): sentiment analysis has no place in the request.
+    (``survey_comment_to_feedback``): sentiment analysis has no place in the request; so
+    does the completed response to the listeners (``publish_survey_responses``).
     """
     if form.state != "open":
         raise AnswerError("survey", f"this survey link is {form.state}")
@@ -198,12 +199,13 @@ def save_answers(
         response.comment = found.comment
         response.status, response.completed_at = "complete", now
         response.comment_pending = bool(found.comment) and form.survey.kind != "pulse"
+        response.publish_pending = form.survey.kind != "pulse"
         if form.invitation is not None:
             form.invitation.responded_on = now.date()
         form.state = "used"
     session.flush()
-    if complete and form.survey.kind != "pulse":
-        publish(session, "survey_response", [response])
+    if complete and response.publish_pending:
+        mark_pending(session)
     return form
 
 

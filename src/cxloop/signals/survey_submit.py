@@ -3,9 +3,9 @@
 :func:`open_personal` reads the invitation, its survey, any saved response and the
 version key in one query; the parsed definition comes from the per-process cache.
 :func:`complete` writes what ``save_answers`` writes for a completed response (the same
-columns and values) with one INSERT or UPDATE and one UPDATE of the invitation, then
-publishes the response to the listeners like every other completion. Anything unusual
-(a pulse, a closed or used link) is left to the ORM path in ``survey_responses``.
+columns and values) with one INSERT or UPDATE and one UPDATE of the invitation; like every
+completion it leaves the response to the publishing job (``survey_publish``). Anything
+unusual (a pulse, a closed or used link) is left to the ORM path in ``survey_responses``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from cxloop.signals.listeners import publish
 from cxloop.signals.survey_definitions import SurveyDefinition
 from cxloop.signals.survey_logic import extract
+from cxloop.signals.survey_publish import mark_pending
 from cxloop.signals.survey_responses import FormState, invitation_state
 from cxloop.signals.surveys import cached_definition
 from cxloop.store.models.surveys import (
@@ -107,6 +107,13 @@ _QUERY = (
 
 
 _OPEN = _QUERY.where(_I.id == bindparam("invitation_id"))
+# Built once, values bound at execution: building ``.values(...)`` per submit cost more
+# than running the statement.
+_INSERT = insert(_RESPONSES)
+_UPDATE = update(_RESPONSES).where(_R.id == bindparam("b_id"))
+_RESPONDED = (
+    update(_INVITATIONS).where(_I.id == bindparam("b_id")).values(responded_on=bindparam("b_day"))
+)
 
 
 def open_personal(session: Session, invitation_id: int, now: datetime) -> QuickForm | None:
@@ -153,6 +160,7 @@ def complete(
         "status": "complete",
         "completed_at": now,
         "comment_pending": bool(found.comment),
+        "publish_pending": True,
     }
     if form.response_id is None:
         values.update(
@@ -169,12 +177,11 @@ def complete(
             wave=inv.wave,
             started_at=now,
         )
-        result = conn.execute(insert(_RESPONSES).values(values))
+        result = conn.execute(_INSERT, values)
         response_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     else:
         response_id = form.response_id
-        conn.execute(update(_RESPONSES).where(_R.id == response_id).values(values))
-    conn.execute(update(_INVITATIONS).where(_I.id == inv.id).values(responded_on=now.date()))
-    stored = conn.execute(select(_RESPONSES).where(_R.id == response_id)).one()
-    publish(session, "survey_response", [stored])
+        conn.execute(_UPDATE, {**values, "b_id": response_id})
+    conn.execute(_RESPONDED, {"b_id": inv.id, "b_day": now.date()})
+    mark_pending(session)
     return response_id

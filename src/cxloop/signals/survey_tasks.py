@@ -113,3 +113,19 @@ def start_survey_waves(ctx: JobContext) -> int:
             default_language=ctx.settings.default_language,
         )
     return len(done)
+
+
+@periodic(minute="*")
+def publish_survey_responses(ctx: JobContext) -> int:
+    """Hand completed survey responses to the listeners (alert rules, scorecard) in
+    batches. Nudged by the form after each submit; every minute it picks up any left behind
+    (a crash, a lost job)."""
+    from cxloop.signals.survey_publish import BATCH, publish_pending
+
+    total = 0
+    while True:
+        with ctx.session() as s:
+            done = publish_pending(session=s)
+        total += done
+        if done < BATCH:
+            return total

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 _engines: dict[str, Engine] = {}
+_makers: dict[str, sessionmaker[Session]] = {}
 _lock = threading.Lock()
 
 
@@ -37,6 +38,9 @@ def make_engine(url: str) -> Engine:
 
 def get_engine(url: str) -> Engine:
     """One engine per URL per process, shared by the web app and the job workers."""
+    engine = _engines.get(url)
+    if engine is not None:
+        return engine
     with _lock:
         if url not in _engines:
             _engines[url] = make_engine(url)
@@ -48,10 +52,16 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        _makers.clear()
 
 
 def session_factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(url), expire_on_commit=False)
+    """One factory per URL per process: each ``sessionmaker`` is a new Session subclass,
+    whose event set-up cost more than a small request's statements."""
+    maker = _makers.get(url)
+    if maker is None or maker.kw["bind"] is not get_engine(url):
+        maker = _makers[url] = sessionmaker(bind=get_engine(url), expire_on_commit=False)
+    return maker
 
 
 @contextmanager

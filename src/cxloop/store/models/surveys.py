@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cxloop.store.base import Base, utcnow
@@ -161,8 +161,20 @@ class SurveyResponse(Base):
     feedback_ids: Mapped[list[str]] = mapped_column(default=list)
     # Set on submission when there is a comment; a job hands it to the feedback pipeline.
     comment_pending: Mapped[bool] = mapped_column(default=False, index=True)
+    # Set on completion (not pulse); a job hands the response to the listeners (alert rules,
+    # scorecard) within seconds, out of the answering request.
+    publish_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+# Only the few responses still waiting for the listeners are in it.
+Index(
+    "ix_survey_responses_publish_pending",
+    SurveyResponse.id,
+    sqlite_where=SurveyResponse.publish_pending,
+    postgresql_where=SurveyResponse.publish_pending,
+)
 
 
 class SurveyUnsubscribe(Base):

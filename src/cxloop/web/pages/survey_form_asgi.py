@@ -15,19 +15,20 @@ router. Handlers run in the thread pool with one transaction, as under FastAPI.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from contextlib import nullcontext
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cxloop.config import Settings
+from cxloop.jobs import Nudge
+from cxloop.signals import survey_publish
 from cxloop.store.engine import session_scope
 from cxloop.web.errors import ApiError, error_response
 from cxloop.web.pages import _survey_form_input, survey_form, survey_form_public
@@ -60,6 +61,7 @@ class SurveyFormFastPath:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._one_writer: anyio.CapacityLimiter | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = None
@@ -72,22 +74,37 @@ class SurveyFormFastPath:
         request = Request(scope, receive)
         try:
             data = await _survey_form_input._posted_form(request)
-            response = await run_in_threadpool(_run, handler, params, request, data)
+            limiter = self._limiter(request.app.state.settings)
+            response = await anyio.to_thread.run_sync(
+                _run, handler, params, request, data, limiter=limiter
+            )
         except ApiError as exc:
             response = error_response(exc.status, exc.message, exc.field, exc.code)
         except HTTPException as exc:  # e.g. a malformed multipart body: as the router says
             response = error_response(exc.status_code, str(exc.detail))
         await response(scope, receive, send)
 
+    def _limiter(self, settings: Settings) -> anyio.CapacityLimiter | None:
+        """SQLite has one writer: threads of this process racing for it would back off in
+        sleeps of up to 100 ms (its busy handler), and threads queued on a lock cost a
+        wake-up each. One thread at a time runs the form's handlers instead, the rest wait
+        in the event loop. ``None`` (the shared thread pool) on PostgreSQL."""
+        if not settings.is_sqlite:
+            return None
+        if self._one_writer is None:  # made in the running loop, as anyio wants
+            self._one_writer = anyio.CapacityLimiter(1)
+        return self._one_writer
 
-# SQLite has one writer: threads of this process that race for it back off in sleeps of
-# up to 100 ms (its busy handler). Taking turns here hands the lock over at once.
-_SQLITE_TURN = threading.Lock()
+
+# A completed response reaches the listeners from this job, queued once committed.
+_PUBLISH = Nudge(survey_publish.TASK)
 
 
 def _run(handler: Handler, params: dict[str, Any], request: Request, data: FormData) -> Response:
     """The handler in one transaction: committed when it returns, else rolled back."""
     settings: Settings = request.app.state.settings
-    turn = _SQLITE_TURN if settings.is_sqlite else nullcontext()
-    with turn, session_scope(settings.resolved_database_url) as session:
-        return handler(request=request, data=data, session=session, settings=settings, **params)
+    with session_scope(settings.resolved_database_url) as session:
+        response = handler(request=request, data=data, session=session, settings=settings, **params)
+    if survey_publish.has_pending(session):
+        _PUBLISH(request.app.state.huey)
+    return response
