@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(365, ge=1)
     pulse_min_group: int = Field(5, ge=3)
     default_language: Literal["en", "ja"] = "en"
+    text_threads: int = Field(
+        1, ge=1, le=64, description="threads for each accurate or precise text analysis"
+    )
 
     @field_validator(
         "database_url",

@@ -40,27 +40,36 @@ def test_accurate_mode_scores_english_with_the_model() -> None:
         ("I would not recommend this place to anyone.", False),
     ],
 )
-def test_precise_mode_reads_negation_and_contrast(text: str, positive: bool) -> None:
-    (result,) = get_analyzer("precise").analyze([text])
+@pytest.mark.parametrize("mode", ["accurate", "precise"])
+def test_embedding_modes_read_negation_and_contrast(mode: str, text: str, positive: bool) -> None:
+    (result,) = get_analyzer(mode).analyze([text])  # type: ignore[arg-type]
     assert result.language == "en"
     assert (result.sentiment.score > 0.1) if positive else (result.sentiment.score < -0.1)
 
 
-def test_precise_mode_ships_its_own_model() -> None:
+def test_embedding_modes_ship_their_heads() -> None:
     precise, accurate = get_analyzer("precise"), get_analyzer("accurate")
-    assert precise.mode == "precise"
-    # multilingual-e5-small is 384-d, USE v3 512-d; plus the lexicon score and silence flag.
-    assert precise.model.coef.shape == (386,)  # type: ignore[attr-defined]
-    assert accurate.model.coef.shape == (514,)  # type: ignore[attr-defined]
+    assert (accurate.mode, precise.mode) == ("accurate", "precise")
+    fine, coarse = precise.sentiment, accurate.sentiment  # type: ignore[attr-defined]
+    # multilingual-e5-small is 384-d; plus the lexicon score and the silence flag.
+    assert fine.head.coef.shape == coarse.head.coef.shape == (386,)
+    assert (coarse.depth, fine.depth) == (8, 12)
+    assert coarse.exit_head is not None and coarse.exit_depth == 0
+    assert 0.5 < coarse.exit_confidence < 1.0
+    assert fine.exit_head is None
 
 
-def test_analyzers_on_other_taxonomies_share_one_encoder() -> None:
+def test_analyzers_on_other_taxonomies_score_like_the_default() -> None:
     tax = load_taxonomy(
         {"themes": [{"id": "x", "name": {"en": "X", "ja": "X"}, "terms": {"en": ["widget"]}}]}
     )
-    custom = get_analyzer("precise", taxonomy=tax)
-    assert custom is not get_analyzer("precise")
-    assert custom.embedder is get_analyzer("precise").embedder  # type: ignore[attr-defined]
+    custom = get_analyzer("accurate", taxonomy=tax)
+    assert custom is not get_analyzer("accurate")
+    text = "The widget broke after two days and support never answered."
+    (mine,) = custom.analyze([text])
+    (default,) = get_analyzer("accurate").analyze([text])
+    assert [t.id for t in mine.themes] == ["x"]
+    assert mine.sentiment == default.sentiment and mine.sentiment.score < -0.1
 
 
 def test_default_analyzers_are_shared_and_custom_taxonomy_is_not() -> None:

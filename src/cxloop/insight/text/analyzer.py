@@ -1,4 +1,4 @@
-"""The Analyzer protocol and its backends: fast (lexicon), accurate and precise (embeddings)."""
+"""The Analyzer protocol and its backends: fast (lexicon), accurate and precise (e5 vectors)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 
 from cxloop.insight.text._tokens import token_columns
 from cxloop.insight.text.language import detect_language
-from cxloop.insight.text.model import ENCODERS, Embedder, LinearSentimentModel, features
+from cxloop.insight.text.model import E5Sentiment
 from cxloop.insight.text.sentiment import (
     SentenceSentiment,
     Sentiment,
@@ -23,7 +23,6 @@ from cxloop.insight.text.themes import ThemeHit, ThemeMatcher
 
 Mode = Literal["fast", "accurate", "precise"]
 MODES: tuple[Mode, ...] = ("fast", "accurate", "precise")
-_ENCODERS_LOADED: dict[str, Embedder] = {}
 # The classifier was trained on English; elsewhere it only speaks where the native
 # lexicon finds nothing, and then weakly: transferred across languages it is right on
 # polarity but poor at telling opinion from fact, so it may lean a silent sentence but
@@ -64,31 +63,17 @@ class LexiconAnalyzer:
 
 
 class EmbeddingAnalyzer(LexiconAnalyzer):
-    """Accurate mode: sentence embeddings + linear model, combined with the lexicon score."""
+    """Accurate mode: e5 sentence vectors (8 layers, early exit after 2) + a linear head,
+    combined with the lexicon score; precise mode is the same on all 12 layers."""
 
     mode = "accurate"
-    encoder = "use"
 
     def __init__(
-        self,
-        taxonomy: Taxonomy | None = None,
-        embedder: Embedder | None = None,
-        model: LinearSentimentModel | None = None,
+        self, taxonomy: Taxonomy | None = None, sentiment: E5Sentiment | None = None
     ) -> None:
         super().__init__(taxonomy)
-        make_embedder, weights = ENCODERS[self.encoder]
-        self._make_embedder = make_embedder
-        self._embedder = embedder
-        self.model = model or LinearSentimentModel.load(resource=weights)
-
-    @property
-    def embedder(self) -> Embedder:
-        if self._embedder is None:  # loading the encoder takes ~1 s: only when first needed
-            # One encoder per process, shared by analyzers on different taxonomies.
-            if self.encoder not in _ENCODERS_LOADED:
-                _ENCODERS_LOADED[self.encoder] = self._make_embedder()
-            self._embedder = _ENCODERS_LOADED[self.encoder]
-        return self._embedder
+        # The encoder itself is loaded once per process on first use (see e5_encoder).
+        self.sentiment = sentiment or E5Sentiment.load(self.mode)
 
     def analyze(self, texts: Sequence[str]) -> list[Analysis]:
         languages = [detect_language(t) for t in texts]
@@ -108,9 +93,9 @@ class EmbeddingAnalyzer(LexiconAnalyzer):
         ]
         model_scores = np.zeros(len(flat))
         if todo:
-            vectors = self.embedder([flat[k][1].text for k in todo])
-            lex = np.array([flat[k][1].score for k in todo])
-            model_scores[todo] = self.model.scores(features(vectors, lex))
+            model_scores[todo] = self.sentiment.scores(
+                [flat[k][1].text for k in todo], [flat[k][1].score for k in todo]
+            )
         per_record: list[list[SentenceSentiment]] = [[] for _ in texts]
         for (i, s), model_score in zip(flat, model_scores, strict=True):
             score = _combine(languages[i], s.score, float(model_score))
@@ -124,10 +109,9 @@ class EmbeddingAnalyzer(LexiconAnalyzer):
 
 
 class PreciseAnalyzer(EmbeddingAnalyzer):
-    """Precise mode: as accurate, on multilingual-e5-small; ~10x slower, best on English."""
+    """Precise mode: as accurate, on all 12 layers and without the early exit."""
 
     mode = "precise"
-    encoder = "e5"
 
 
 def _combine(language: str, lexicon_score: float, model_score: float) -> float:
