@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cxloop.store.scope import Scope, scoped_get
+
+T = TypeVar("T")
 
 _CODES = {
     400: "bad_request",
@@ -37,6 +42,23 @@ class ApiError(Exception):
 class NotFound(ApiError):
     def __init__(self, what: str = "resource") -> None:
         super().__init__(404, f"{what} not found")
+
+
+def visible_or_404(
+    session: Session,
+    scope: Scope,
+    model: type[T],
+    row_id: int,
+    what: str,
+    *,
+    unit_column: Any = None,
+) -> T:
+    """The row when it exists and lies in ``scope``; otherwise the 404 that every scoped
+    lookup answers (a row outside the caller's units is not found, never forbidden)."""
+    row = scoped_get(session, scope, model, row_id, unit_column=unit_column)
+    if row is None:
+        raise NotFound(what)
+    return row
 
 
 class LoginRequired(Exception):

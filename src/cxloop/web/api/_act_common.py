@@ -13,7 +13,7 @@ from cxloop.jobs import enqueue
 from cxloop.store.models.act import BacklogItem, Endpoint
 from cxloop.store.scope import Scope, scoped_get
 from cxloop.web.deps import Principal
-from cxloop.web.errors import ApiError, NotFound
+from cxloop.web.errors import ApiError, visible_or_404
 
 
 def author(principal: Principal) -> Author:
@@ -54,7 +54,5 @@ def active_endpoint(session: Session, scope: Scope, endpoint_id: int | None) -> 
 def backlog_item(principal: Principal, session: Session, item_id: int) -> BacklogItem:
     """A backlog item the caller may read, or a 404."""
     principal.require("cases:read")
-    item = scoped_get(session, principal.scope, BacklogItem, item_id)
-    if item is None:
-        raise NotFound("backlog item")
+    item = visible_or_404(session, principal.scope, BacklogItem, item_id, "backlog item")
     return item

@@ -14,10 +14,10 @@ from cxloop.act.loop_metrics import loop_metrics
 from cxloop.store.base import utcnow
 from cxloop.store.models.act import Case, CaseEscalation, RootCause
 from cxloop.store.models.org import OrgUnit, User
-from cxloop.store.scope import scoped_get, scoped_page
+from cxloop.store.scope import scoped_page
 from cxloop.web.api._act_common import author, send_after_commit
 from cxloop.web.deps import CurrentPrincipal, HueyDep, Pagination, Principal, SessionDep
-from cxloop.web.errors import ApiError, NotFound
+from cxloop.web.errors import ApiError, NotFound, visible_or_404
 from cxloop.web.schemas import Page
 
 router = APIRouter(tags=["cases"])
@@ -286,9 +286,7 @@ def update_root_cause(
 
 def load_case(principal: Principal, session: SessionDep, case_id: int) -> Case:
     principal.require("cases:read")
-    case = scoped_get(session, principal.scope, Case, case_id)
-    if case is None:
-        raise NotFound("case")
+    case = visible_or_404(session, principal.scope, Case, case_id, "case")
     return case
 
 

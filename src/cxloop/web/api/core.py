@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict
 
 from cxloop.store import audit
 from cxloop.store.models.org import OrgUnit
-from cxloop.store.scope import scoped_get, scoped_page
+from cxloop.store.scope import scoped_page
 from cxloop.web.deps import CurrentPrincipal, Pagination, SessionDep
-from cxloop.web.errors import NotFound
+from cxloop.web.errors import visible_or_404
 from cxloop.web.schemas import Page
 
 router = APIRouter(tags=["core"])
@@ -98,9 +98,9 @@ def list_units(
 @router.get("/org-units/{unit_id}")
 def get_unit(unit_id: int, principal: CurrentPrincipal, session: SessionDep) -> OrgUnitPublic:
     principal.require("org:read")
-    unit = scoped_get(session, principal.scope, OrgUnit, unit_id, unit_column=OrgUnit.id)
-    if unit is None:
-        raise NotFound("org unit")
+    unit = visible_or_404(
+        session, principal.scope, OrgUnit, unit_id, "org unit", unit_column=OrgUnit.id
+    )
     return OrgUnitPublic.model_validate(unit)
 
 

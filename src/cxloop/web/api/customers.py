@@ -13,9 +13,9 @@ from cxloop.csv_export import csv_download, to_csv
 from cxloop.signals.customers import CustomerCreate, find_by_identity, upsert_customer
 from cxloop.store import audit
 from cxloop.store.models.customers import Customer
-from cxloop.store.scope import scoped_get, scoped_page
+from cxloop.store.scope import scoped_page
 from cxloop.web.deps import CurrentPrincipal, Pagination, SessionDep
-from cxloop.web.errors import ApiError, NotFound
+from cxloop.web.errors import ApiError, visible_or_404
 from cxloop.web.schemas import Page
 
 router = APIRouter(tags=["customers"])
@@ -82,9 +82,7 @@ def get_customer(
     customer_id: int, principal: CurrentPrincipal, session: SessionDep
 ) -> CustomerPublic:
     principal.require("customers:read")
-    row = scoped_get(session, principal.scope, Customer, customer_id)
-    if row is None:
-        raise NotFound("customer")
+    row = visible_or_404(session, principal.scope, Customer, customer_id, "customer")
     return CustomerPublic.model_validate(row)
 
 
@@ -114,9 +112,7 @@ def create_customer(
 @router.delete("/customers/{customer_id}", status_code=204)
 def delete_customer(customer_id: int, principal: CurrentPrincipal, session: SessionDep) -> Response:
     principal.require("customers:write")
-    row = scoped_get(session, principal.scope, Customer, customer_id)
-    if row is None:
-        raise NotFound("customer")
+    row = visible_or_404(session, principal.scope, Customer, customer_id, "customer")
     audit.record(
         session,
         principal.actor,

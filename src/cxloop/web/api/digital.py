@@ -35,9 +35,8 @@ from cxloop.signals.digital_survey import (
     relation_rows,
 )
 from cxloop.store.models.digital import DigitalSession, DigitalSite
-from cxloop.store.scope import scoped_get
 from cxloop.web.deps import CurrentPrincipal, Pagination, SessionDep
-from cxloop.web.errors import ApiError, NotFound
+from cxloop.web.errors import ApiError, visible_or_404
 from cxloop.web.schemas import Page
 
 router = APIRouter(prefix="/digital", tags=["digital"])
@@ -65,9 +64,7 @@ class SiteCounts(BaseModel):
 
 
 def _site(session: SessionDep, principal: CurrentPrincipal, site_id: int) -> DigitalSite:
-    row = scoped_get(session, principal.scope, DigitalSite, site_id)
-    if row is None:
-        raise NotFound("site")
+    row = visible_or_404(session, principal.scope, DigitalSite, site_id, "site")
     return row
 
 
@@ -177,9 +174,7 @@ def get_session(
     session_id: int, principal: CurrentPrincipal, session: SessionDep
 ) -> DigitalSessionDetail:
     principal.require("digital:read")
-    row = scoped_get(session, principal.scope, DigitalSession, session_id)
-    if row is None:
-        raise NotFound("session")
+    row = visible_or_404(session, principal.scope, DigitalSession, session_id, "session")
     return session_detail(session=session, row=row)
 
 

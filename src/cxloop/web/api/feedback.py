@@ -23,9 +23,9 @@ from cxloop.signals.feedback_search import (
 from cxloop.store import audit
 from cxloop.store.engine import session_scope
 from cxloop.store.models.feedback import Feedback
-from cxloop.store.scope import Scope, scoped_get
+from cxloop.store.scope import Scope
 from cxloop.web.deps import CurrentPrincipal, Pagination, SessionDep, SettingsDep
-from cxloop.web.errors import ApiError, NotFound
+from cxloop.web.errors import ApiError, visible_or_404
 from cxloop.web.schemas import Page
 
 router = APIRouter(tags=["feedback"])
@@ -273,7 +273,5 @@ def get_feedback(
     feedback_id: int, principal: CurrentPrincipal, session: SessionDep
 ) -> FeedbackPublic:
     principal.require("feedback:read")
-    row = scoped_get(session, principal.scope, Feedback, feedback_id)
-    if row is None:
-        raise NotFound("feedback")
+    row = visible_or_404(session, principal.scope, Feedback, feedback_id, "feedback")
     return FeedbackPublic.of(row)

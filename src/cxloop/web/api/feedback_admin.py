@@ -26,9 +26,9 @@ from cxloop.signals.feedback_taxonomy import (
 )
 from cxloop.store.models.feedback import FeedbackJob, ThemeCluster
 from cxloop.store.models.org import OrgUnit
-from cxloop.store.scope import scoped_get, scoped_page
+from cxloop.store.scope import scoped_page
 from cxloop.web.deps import CurrentPrincipal, HueyDep, Pagination, Principal, SessionDep
-from cxloop.web.errors import ApiError, NotFound
+from cxloop.web.errors import ApiError, NotFound, visible_or_404
 from cxloop.web.schemas import Page
 
 router = APIRouter(tags=["feedback"])
@@ -173,9 +173,7 @@ def list_jobs(
 @router.get("/feedback/jobs/{job_id}")
 def get_job(job_id: int, principal: CurrentPrincipal, session: SessionDep) -> JobPublic:
     principal.require("feedback:read")
-    row = scoped_get(session, principal.scope, FeedbackJob, job_id)
-    if row is None:
-        raise NotFound("job")
+    row = visible_or_404(session, principal.scope, FeedbackJob, job_id, "job")
     return JobPublic.model_validate(row)
 
 
@@ -212,9 +210,7 @@ def promote(
 ) -> PromotedPublic:
     """Add a discovered cluster to the taxonomy and re-analyse past records with it."""
     principal.require(ADMIN)
-    cluster = scoped_get(session, principal.scope, ThemeCluster, cluster_id)
-    if cluster is None:
-        raise NotFound("cluster")
+    cluster = visible_or_404(session, principal.scope, ThemeCluster, cluster_id, "cluster")
     if cluster.promoted_key:
         raise ApiError(409, f"already promoted as {cluster.promoted_key!r}", field="key")
     try:

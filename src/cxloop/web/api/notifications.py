@@ -13,10 +13,10 @@ from cxloop.act import notify
 from cxloop.act.views import shown_target
 from cxloop.jobs import enqueue
 from cxloop.store.models.act import Delivery, Endpoint
-from cxloop.store.scope import scoped_get, scoped_page
+from cxloop.store.scope import scoped_page
 from cxloop.web.api._act_common import require_private_flag
 from cxloop.web.deps import CurrentPrincipal, HueyDep, Pagination, SessionDep
-from cxloop.web.errors import ApiError, NotFound
+from cxloop.web.errors import ApiError, visible_or_404
 from cxloop.web.schemas import Page
 
 router = APIRouter(tags=["notifications"])
@@ -120,9 +120,7 @@ def update_endpoint(
     endpoint_id: int, body: EndpointUpdate, principal: CurrentPrincipal, session: SessionDep
 ) -> EndpointPublic:
     principal.require("rules:admin")
-    endpoint = scoped_get(session, principal.scope, Endpoint, endpoint_id)
-    if endpoint is None:
-        raise NotFound("endpoint")
+    endpoint = visible_or_404(session, principal.scope, Endpoint, endpoint_id, "endpoint")
     changes = body.model_dump(exclude_unset=True)
     require_private_flag(principal, changes.get("allow_private"))
     try:
@@ -162,9 +160,7 @@ def resend_delivery(
     background: BackgroundTasks,
 ) -> DeliveryPublic:
     principal.require("rules:admin")
-    delivery = scoped_get(session, principal.scope, Delivery, delivery_id)
-    if delivery is None:
-        raise NotFound("delivery")
+    delivery = visible_or_404(session, principal.scope, Delivery, delivery_id, "delivery")
     if delivery.status == "sent":
         raise ApiError(409, "this delivery was already sent", field="status")
     notify.resend(session=session, delivery=delivery)

@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from cxloop.act import dry_run, rules
 from cxloop.act.hooks import RuleRecord, record_arrived
 from cxloop.store.models.act import AlertRule
-from cxloop.store.scope import scoped_get, scoped_page
+from cxloop.store.scope import scoped_page
 from cxloop.web.api._act_common import send_after_commit
 from cxloop.web.deps import CurrentPrincipal, HueyDep, Pagination, Principal, SessionDep
-from cxloop.web.errors import ApiError, NotFound
+from cxloop.web.errors import ApiError, visible_or_404
 from cxloop.web.schemas import Page
 
 router = APIRouter(tags=["rules"])
@@ -199,9 +199,7 @@ def evaluate(
 
 def _rule(principal: Principal, session: SessionDep, rule_id: int) -> AlertRule:
     principal.require("rules:admin")
-    rule = scoped_get(session, principal.scope, AlertRule, rule_id)
-    if rule is None:
-        raise NotFound("rule")
+    rule = visible_or_404(session, principal.scope, AlertRule, rule_id, "rule")
     return rule
 
 

@@ -10,9 +10,8 @@ from sqlalchemy import select
 
 from cxloop.engage.digest import DigestCreate, create_subscription, send_digest
 from cxloop.store.models.scorecard import DigestSubscription
-from cxloop.store.scope import scoped_get
 from cxloop.web.deps import CurrentPrincipal, SessionDep, SettingsDep
-from cxloop.web.errors import ApiError, NotFound
+from cxloop.web.errors import ApiError, visible_or_404
 
 router = APIRouter(tags=["scorecard"])
 
@@ -69,9 +68,7 @@ def send_now(
 ) -> DigestSent:
     """Send the digest now (e.g. to check it before the Monday run)."""
     principal.require("scorecard:write")
-    sub = scoped_get(session, principal.scope, DigestSubscription, digest_id)
-    if sub is None:
-        raise NotFound("digest")
+    sub = visible_or_404(session, principal.scope, DigestSubscription, digest_id, "digest")
     if period is not None and period not in ("week", "month", "quarter"):
         raise ApiError(422, "period must be week, month or quarter", field="period")
     result = send_digest(session=session, settings=settings, sub=sub, period=period, start=start)

@@ -16,7 +16,7 @@ from cxloop.store.models.surveys import Survey, SurveyInvitation, SurveyResponse
 from cxloop.store.scope import scoped_get, scoped_page
 from cxloop.web.api.surveys import visible_survey
 from cxloop.web.deps import CurrentPrincipal, Pagination, SessionDep, SettingsDep
-from cxloop.web.errors import ApiError, NotFound
+from cxloop.web.errors import ApiError, NotFound, visible_or_404
 from cxloop.web.schemas import Page
 
 router = APIRouter(tags=["surveys"])
@@ -132,9 +132,9 @@ def get_invitation(
     invitation_id: int, principal: CurrentPrincipal, session: SessionDep
 ) -> InvitationPublic:
     principal.require("surveys:read")
-    row = scoped_get(session, principal.scope, SurveyInvitation, invitation_id)
-    if row is None:
-        raise NotFound("survey invitation")
+    row = visible_or_404(
+        session, principal.scope, SurveyInvitation, invitation_id, "survey invitation"
+    )
     return InvitationPublic.model_validate(row)
 
 

@@ -15,9 +15,9 @@ from cxloop.signals.survey_definitions import SurveyDefinition
 from cxloop.signals.survey_waves import WaveSummary, run_pulse_wave, run_relationship_wave
 from cxloop.store.base import utcnow
 from cxloop.store.models.surveys import SensitivityRuleRow, Survey, SurveyProgram, SurveyVersion
-from cxloop.store.scope import scoped_get, scoped_page
+from cxloop.store.scope import scoped_page
 from cxloop.web.deps import CurrentPrincipal, Pagination, Principal, SessionDep, SettingsDep
-from cxloop.web.errors import ApiError, NotFound
+from cxloop.web.errors import ApiError, NotFound, visible_or_404
 from cxloop.web.schemas import Page
 
 router = APIRouter(tags=["surveys"])
@@ -129,9 +129,7 @@ def visible_survey(session: Session, principal: Principal, survey_id: int) -> Su
 
 def writable_survey(session: Session, principal: Principal, survey_id: int) -> Survey:
     """A survey of the caller's own units; a covering survey is read-only to them."""
-    survey = scoped_get(session, principal.scope, Survey, survey_id)
-    if survey is None:
-        raise NotFound("survey")
+    survey = visible_or_404(session, principal.scope, Survey, survey_id, "survey")
     return survey
 
 
@@ -253,9 +251,7 @@ def create_program(
 
 
 def _visible_program(session: Session, principal: Principal, program_id: int) -> SurveyProgram:
-    program = scoped_get(session, principal.scope, SurveyProgram, program_id)
-    if program is None:
-        raise NotFound("survey program")
+    program = visible_or_404(session, principal.scope, SurveyProgram, program_id, "survey program")
     return program
 
 
@@ -343,9 +339,7 @@ def update_sensitivity_rule(
     rule_id: int, body: SensitivityRuleUpdate, principal: CurrentPrincipal, session: SessionDep
 ) -> SensitivityRulePublic:
     principal.require("surveys:write")
-    row = scoped_get(session, principal.scope, SensitivityRuleRow, rule_id)
-    if row is None:
-        raise NotFound("sensitivity rule")
+    row = visible_or_404(session, principal.scope, SensitivityRuleRow, rule_id, "sensitivity rule")
     row.active = body.active
     session.flush()
     return SensitivityRulePublic.model_validate(row)
@@ -356,8 +350,6 @@ def delete_sensitivity_rule(
     rule_id: int, principal: CurrentPrincipal, session: SessionDep
 ) -> Response:
     principal.require("surveys:write")
-    row = scoped_get(session, principal.scope, SensitivityRuleRow, rule_id)
-    if row is None:
-        raise NotFound("sensitivity rule")
+    row = visible_or_404(session, principal.scope, SensitivityRuleRow, rule_id, "sensitivity rule")
     session.delete(row)
     return Response(status_code=204)

@@ -14,10 +14,9 @@ from cxloop.act.loop_metrics import loop_metrics
 from cxloop.store.base import utcnow
 from cxloop.store.models.act import Case, CaseEscalation, RootCause
 from cxloop.store.models.org import OrgUnit
-from cxloop.store.scope import scoped_get
 from cxloop.web.api._act_common import author, send_after_commit
 from cxloop.web.deps import HueyDep, PageUser, Principal, SessionDep
-from cxloop.web.errors import ApiError, NotFound
+from cxloop.web.errors import ApiError, visible_or_404
 from cxloop.web.render import NavItem, render
 
 router = APIRouter(include_in_schema=False)
@@ -61,9 +60,7 @@ def inbox(
 
 def _case(principal: Principal, session: SessionDep, case_id: int) -> Case:
     principal.require("cases:read")
-    case = scoped_get(session, principal.scope, Case, case_id)
-    if case is None:
-        raise NotFound("case")
+    case = visible_or_404(session, principal.scope, Case, case_id, "case")
     return case
 
 

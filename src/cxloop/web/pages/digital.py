@@ -28,9 +28,8 @@ from cxloop.signals.digital_sites import SiteCreate, create_site
 from cxloop.signals.digital_survey import dxs_vs_survey
 from cxloop.store.base import utcnow
 from cxloop.store.models.digital import DigitalSession, DigitalSite
-from cxloop.store.scope import scoped_get
 from cxloop.web.deps import PageUser, SessionDep
-from cxloop.web.errors import ApiError, NotFound
+from cxloop.web.errors import ApiError, visible_or_404
 from cxloop.web.render import NavItem, render
 
 router = APIRouter(include_in_schema=False)
@@ -134,9 +133,7 @@ def session_page(
     session_id: int, request: Request, principal: PageUser, session: SessionDep
 ) -> Response:
     principal.require("digital:read")
-    row = scoped_get(session, principal.scope, DigitalSession, session_id)
-    if row is None:
-        raise NotFound("session")
+    row = visible_or_404(session, principal.scope, DigitalSession, session_id, "session")
     detail = session_detail(session=session, row=row)
     return render(request, "digital/session.html", principal, session=session, s=detail)
 

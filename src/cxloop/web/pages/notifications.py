@@ -12,10 +12,10 @@ from cxloop.act import notify, views
 from cxloop.store.models.act import ENDPOINT_KINDS, Endpoint
 from cxloop.store.models.org import OrgUnit
 from cxloop.store.org import subtree
-from cxloop.store.scope import scoped_get, scoped_page
+from cxloop.store.scope import scoped_page
 from cxloop.web.api._act_common import require_private_flag, send_after_commit
 from cxloop.web.deps import HueyDep, PageUser, Principal, SessionDep
-from cxloop.web.errors import NotFound
+from cxloop.web.errors import visible_or_404
 from cxloop.web.render import NavItem, render
 
 router = APIRouter(include_in_schema=False)
@@ -57,9 +57,7 @@ def _page(
 
 def _endpoint(principal: Principal, session: SessionDep, endpoint_id: int) -> Endpoint:
     principal.require("rules:admin")
-    endpoint = scoped_get(session, principal.scope, Endpoint, endpoint_id)
-    if endpoint is None:
-        raise NotFound("endpoint")
+    endpoint = visible_or_404(session, principal.scope, Endpoint, endpoint_id, "endpoint")
     return endpoint
 
 

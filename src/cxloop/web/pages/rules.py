@@ -15,7 +15,7 @@ from cxloop.store.models.org import OrgUnit
 from cxloop.store.org import subtree
 from cxloop.store.scope import scoped_get, scoped_page
 from cxloop.web.deps import HueyDep, PageUser, Principal, SessionDep
-from cxloop.web.errors import NotFound
+from cxloop.web.errors import NotFound, visible_or_404
 from cxloop.web.render import NavItem, render
 
 router = APIRouter(include_in_schema=False)
@@ -69,9 +69,7 @@ def rules_page(
     principal.require("rules:admin")
     form = _blank(principal, session)
     if edit is not None:
-        rule = scoped_get(session, principal.scope, AlertRule, edit)
-        if rule is None:
-            raise NotFound("rule")
+        rule = visible_or_404(session, principal.scope, AlertRule, edit, "rule")
         form = {
             "name": rule.name,
             "condition": rule.condition,
@@ -121,9 +119,7 @@ def save_rule(
                 "actions must be a JSON list, segments an object", field="actions"
             )
         if id.isdigit():
-            rule = scoped_get(session, principal.scope, AlertRule, int(id))
-            if rule is None:
-                raise NotFound("rule")
+            rule = visible_or_404(session, principal.scope, AlertRule, int(id), "rule")
             rules.update_rule(
                 session=session,
                 rule=rule,
@@ -154,9 +150,7 @@ def save_rule(
 @router.post("/act/rules/{rule_id}/toggle")
 def toggle_rule(rule_id: int, principal: PageUser, session: SessionDep) -> Response:
     principal.require("rules:admin")
-    rule = scoped_get(session, principal.scope, AlertRule, rule_id)
-    if rule is None:
-        raise NotFound("rule")
+    rule = visible_or_404(session, principal.scope, AlertRule, rule_id, "rule")
     rules.update_rule(session=session, rule=rule, changes={"is_active": not rule.is_active})
     return RedirectResponse("/act/rules", status_code=303)
 
@@ -230,9 +224,7 @@ def resend(
     background: BackgroundTasks,
 ) -> Response:
     principal.require("rules:admin")
-    delivery = scoped_get(session, principal.scope, Delivery, delivery_id)
-    if delivery is None:
-        raise NotFound("delivery")
+    delivery = visible_or_404(session, principal.scope, Delivery, delivery_id, "delivery")
     if delivery.status != "sent":
         notify.resend(session=session, delivery=delivery)
         background.add_task(enqueue, huey, "act_send_delivery", delivery.id)

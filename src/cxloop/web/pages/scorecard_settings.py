@@ -35,10 +35,9 @@ from cxloop.engage.targets import TargetIn, set_targets
 from cxloop.signals.metrics import period_floor
 from cxloop.store import audit
 from cxloop.store.models.scorecard import DigestSubscription, Kpi
-from cxloop.store.scope import scoped_get
 from cxloop.web.api._scorecard_schemas import errors, label_of
 from cxloop.web.deps import PageUser, Principal, SessionDep
-from cxloop.web.errors import NotFound
+from cxloop.web.errors import visible_or_404
 from cxloop.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -275,7 +274,5 @@ def edit_digest_form(
 
 
 def _digest(session: SessionDep, principal: Principal, digest_id: int) -> DigestSubscription:
-    sub = scoped_get(session, principal.scope, DigestSubscription, digest_id)
-    if sub is None:
-        raise NotFound("digest")
+    sub = visible_or_404(session, principal.scope, DigestSubscription, digest_id, "digest")
     return sub

@@ -28,7 +28,7 @@ from cxloop.store.models.surveys import SensitivityRuleRow, Survey, SurveyRespon
 from cxloop.store.scope import scoped_get, scoped_page
 from cxloop.web.api.surveys import widget_snippet
 from cxloop.web.deps import PageUser, SessionDep, SettingsDep
-from cxloop.web.errors import NotFound
+from cxloop.web.errors import NotFound, visible_or_404
 from cxloop.web.render import NavItem, render
 
 router = APIRouter(include_in_schema=False)
@@ -125,9 +125,7 @@ def add_sensitivity_rule(
 @router.post("/surveys/sensitivity-rules/{rule_id}/toggle")
 def toggle_sensitivity_rule(rule_id: int, principal: PageUser, session: SessionDep) -> Response:
     principal.require("surveys:write")
-    row = scoped_get(session, principal.scope, SensitivityRuleRow, rule_id)
-    if row is None:
-        raise NotFound("sensitivity rule")
+    row = visible_or_404(session, principal.scope, SensitivityRuleRow, rule_id, "sensitivity rule")
     row.active = not row.active
     return RedirectResponse("/surveys/sensitivity-rules", status_code=303)
 
