@@ -277,3 +277,32 @@ def test_pipelined_import_with_workers_matches_the_plain_one(
     assert five is not None and five.rating == 5
     assert {t.theme_id for t in five.themes} >= {"delivery"}
     assert _count(session) == 7
+
+
+def test_cli_import_in_accurate_mode_with_a_worker_process(
+    settings: Settings,
+    session: Session,
+    org: Org,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # A real spawned worker builds the e5 encoder itself and scores the English rows.
+    monkeypatch.setenv("CXLOOP_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("CXLOOP_DATA_DIR", str(settings.data_dir))
+    cli._register_area_commands()
+    path = tmp_path / "a.csv"
+    path.write_text(
+        HEADER
+        + "1,I would not recommend this shop to anyone.,2024-05-01,store_a,review,,1\n"
+        + "2,Friendly staff and quick checkout.,2024-05-02,store_b,email,,5\n",
+        "utf-8",
+    )
+    args = ["import", "feedback", str(path), "--mode", "accurate", "--workers", "1"]
+    args += [f"--map={m}" for m in MAP if not m.startswith("customer_email")]
+    r = CliRunner().invoke(cli.app, args)
+    assert r.exit_code == 0, r.output
+    assert "imported: 2" in r.output
+    session.expire_all()
+    rows = {f.external_id: f for f in session.scalars(select(Feedback))}
+    assert {f.analyzer_mode for f in rows.values()} == {"accurate"}
+    assert rows["1"].sentiment_score < -0.1 < 0.1 < rows["2"].sentiment_score
