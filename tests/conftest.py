@@ -183,10 +183,14 @@ def org(session: Session) -> Org:
     return o
 
 
+def form_token(client: TestClient, path: str) -> str:
+    """The hidden CSRF field of the form on page ``path``."""
+    return client.get(path).text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
 def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
     """Log ``client`` in through the real form; returns the session's CSRF token."""
-    page = client.get("/login")
-    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    token = form_token(client, "/login")
     response = client.post(
         "/login",
         data={"email": email, "password": password, "csrf_token": token},

@@ -20,7 +20,7 @@ from cxloop.config import Settings
 from cxloop.demo import load_demo
 from cxloop.store.models.customers import Customer
 from cxloop.store.models.org import OrgUnit, User
-from tests.conftest import Org, bearer, free_port
+from tests.conftest import Org, bearer, form_token, free_port
 
 runner = CliRunner()
 
@@ -50,8 +50,7 @@ def test_users_create_then_login(cli_env: Settings, client: TestClient, org: Org
         ],
     )
     assert r.exit_code == 0, r.output
-    page = client.get("/login")
-    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    token = form_token(client, "/login")
     res = client.post(
         "/login",
         data={"email": "new@acme.example", "password": "a long password", "csrf_token": token},

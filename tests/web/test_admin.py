@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 from cxloop.store.models.auth import ApiKey, AuditEntry
 from cxloop.store.models.org import User
 from cxloop.store.org import create_user
-from tests.conftest import PASSWORD, Org, bearer, browser_login, browser_page, login, make_api_key
+from tests.conftest import (
+    PASSWORD,
+    Org,
+    bearer,
+    browser_login,
+    browser_page,
+    form_token,
+    login,
+    make_api_key,
+)
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -41,8 +50,7 @@ def _audit(session: Session, action: str) -> list[AuditEntry]:
 
 
 def _login_status(client: TestClient, email: str, password: str) -> int:
-    page = client.get("/login")
-    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    token = form_token(client, "/login")
     r = client.post(
         "/login",
         data={"email": email, "password": password, "csrf_token": token},
@@ -258,10 +266,6 @@ def test_people_without_users_admin_are_refused(client: TestClient, org: Org):
     assert r.status_code == 403
 
 
-def _form_token(client: TestClient, path: str) -> str:
-    return client.get(path).text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-
-
 def test_users_page_creates_and_reports_errors_beside_the_form(
     client: TestClient, session: Session, org: Org
 ):
@@ -269,7 +273,7 @@ def test_users_page_creates_and_reports_errors_beside_the_form(
     page = client.get("/admin/users")
     assert page.status_code == 200
     assert 'data-user="manager_c@acme.example"' in page.text
-    token = _form_token(client, "/admin/users")
+    token = form_token(client, "/admin/users")
     form = {
         "csrf_token": token,
         "email": "pat@acme.example",
@@ -312,14 +316,14 @@ def test_regional_admin_page_hides_other_regions(client: TestClient, session: Se
     page = client.get("/admin/users").text
     assert 'data-user="manager_a@acme.example"' in page
     assert "manager_c@acme.example" not in page and "Store C" not in page
-    token = _form_token(client, "/admin/users")
+    token = form_token(client, "/admin/users")
     r = client.post(f"/admin/users/{org.users['manager_c'].id}/unlock", data={"csrf_token": token})
     assert r.status_code == 404 and "user not found" in r.text
 
 
 def test_key_page_shows_the_key_once(client: TestClient, session: Session, org: Org):
     login(client, "admin@acme.example")
-    token = _form_token(client, "/admin/api-keys")
+    token = form_token(client, "/admin/api-keys")
     r = client.post(
         "/admin/api-keys",
         data={

@@ -11,12 +11,11 @@ from sqlalchemy.orm import Session
 from cxloop.store.base import utcnow
 from cxloop.store.models.auth import AuditEntry, WebSession
 from cxloop.store.models.org import User
-from tests.conftest import PASSWORD, Org, login
+from tests.conftest import PASSWORD, Org, form_token, login
 
 
 def _login_token(client: TestClient) -> str:
-    page = client.get("/login")
-    return page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    return form_token(client, "/login")
 
 
 def _post_login(client: TestClient, email: str, password: str, token: str | None = None):
