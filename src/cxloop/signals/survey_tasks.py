@@ -121,10 +121,13 @@ def publish_survey_responses(ctx: JobContext) -> int:
     batches. Nudged by the form after each submit; every minute it picks up any left behind
     (a crash, a lost job)."""
     from cxloop.signals.survey_publish import BATCH, publish_pending
+    from cxloop.store.engine import write_turn
 
     total = 0
     while True:
-        with ctx.session() as s:
+        # Each batch is one short write: the form's submits in this process wait for it
+        # without SQLite's sleeps.
+        with write_turn(ctx.settings.resolved_database_url), ctx.session() as s:
             done = publish_pending(session=s)
         total += done
         if done < BATCH:

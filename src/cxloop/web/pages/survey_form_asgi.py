@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from cxloop.config import Settings
 from cxloop.jobs import Nudge
 from cxloop.signals import survey_publish
-from cxloop.store.engine import session_scope
+from cxloop.store.engine import session_scope, write_turn
 from cxloop.web.errors import ApiError, error_response
 from cxloop.web.pages import _survey_form_input, survey_form, survey_form_public
 
@@ -85,10 +85,9 @@ class SurveyFormFastPath:
         await response(scope, receive, send)
 
     def _limiter(self, settings: Settings) -> anyio.CapacityLimiter | None:
-        """SQLite has one writer: threads of this process racing for it would back off in
-        sleeps of up to 100 ms (its busy handler), and threads queued on a lock cost a
-        wake-up each. One thread at a time runs the form's handlers instead, the rest wait
-        in the event loop. ``None`` (the shared thread pool) on PostgreSQL."""
+        """SQLite has one writer, so one thread at a time runs the form's handlers and the
+        rest wait in the event loop rather than as threads queued on the write turn (a
+        wake-up each). ``None`` (the shared thread pool) on PostgreSQL."""
         if not settings.is_sqlite:
             return None
         if self._one_writer is None:  # made in the running loop, as anyio wants
@@ -103,7 +102,8 @@ _PUBLISH = Nudge(survey_publish.TASK)
 def _run(handler: Handler, params: dict[str, Any], request: Request, data: FormData) -> Response:
     """The handler in one transaction: committed when it returns, else rolled back."""
     settings: Settings = request.app.state.settings
-    with session_scope(settings.resolved_database_url) as session:
+    url = settings.resolved_database_url
+    with write_turn(url), session_scope(url) as session:
         response = handler(request=request, data=data, session=session, settings=settings, **params)
     if survey_publish.has_pending(session):
         _PUBLISH(request.app.state.huey)
