@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, select, true, update
 from sqlalchemy.orm import Session
 
 from cxloop.signals.listeners import publish
@@ -29,10 +29,10 @@ _WAITING = _RESPONSES.alias("waiting")
 _CLAIM = (
     update(_RESPONSES)
     .where(
-        _RESPONSES.c.publish_pending,
+        _RESPONSES.c.publish_pending == true(),
         _RESPONSES.c.id.in_(
             select(_WAITING.c.id)
-            .where(_WAITING.c.publish_pending)
+            .where(_WAITING.c.publish_pending == true())
             .order_by(_WAITING.c.id)
             .limit(bindparam("n"))
         ),

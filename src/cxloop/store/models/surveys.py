@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cxloop.store.base import Base, utcnow
@@ -168,12 +168,13 @@ class SurveyResponse(Base):
     completed_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
-# Only the few responses still waiting for the listeners are in it.
+# Only the few responses still waiting for the listeners are in it. The predicate is
+# written as the job's query writes it (``= 1`` on SQLite), or SQLite would not use it.
 Index(
     "ix_survey_responses_publish_pending",
     SurveyResponse.id,
-    sqlite_where=SurveyResponse.publish_pending,
-    postgresql_where=SurveyResponse.publish_pending,
+    sqlite_where=SurveyResponse.publish_pending == true(),
+    postgresql_where=SurveyResponse.publish_pending == true(),
 )
 
 

@@ -21,7 +21,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("publish_pending", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
-    pending = sa.column("publish_pending", sa.Boolean())
+    pending = sa.column("publish_pending", sa.Boolean()) == sa.true()
     op.create_index(
         "ix_survey_responses_publish_pending",
         "survey_responses",
