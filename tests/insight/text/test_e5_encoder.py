@@ -122,3 +122,21 @@ def test_heads_round_trip_through_their_file(tmp_path) -> None:
     plain = E5Sentiment(12, head)
     plain.save(tmp_path / "plain.npz")
     assert E5Sentiment.load(path=tmp_path / "plain.npz").exit_head is None
+
+
+def test_threads_run_batches_side_by_side_with_the_same_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import cxloop.insight.text.model as text_model
+
+    accurate = E5Sentiment.load("accurate")
+    texts = [f"{t} (copy {i})" for i in range(40) for t in TEXTS]  # several batches
+    lex = np.zeros(len(texts), np.float32)
+    one = accurate.scores(texts, lex)
+    monkeypatch.setenv("CXLOOP_TEXT_THREADS", "2")
+    text_model._threads.cache_clear()
+    try:
+        assert text_model._threads() == 2
+        assert np.array_equal(accurate.scores(texts, lex), one)
+    finally:
+        text_model._threads.cache_clear()
