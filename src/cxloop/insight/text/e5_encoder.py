@@ -85,7 +85,12 @@ class Tokenizer:
         self.scores = [float(x) for x in scores]
         self.bos, self.eos, self.unk = specials
         self.unk_score = min(self.scores) - 10.0
-        self.longest = max(len(p) for p in pieces)
+        # The longest piece starting with each character bounds the Viterbi's inner loop
+        # (a kanji starts pieces of a few characters, not of the vocabulary's longest).
+        self.longest: dict[str, int] = {}
+        for piece in pieces:
+            if len(piece) > self.longest.get(piece[0], 0):
+                self.longest[piece[0]] = len(piece)
         self._words: dict[str, list[int]] = {}
         self._lock = threading.Lock()
 
@@ -116,14 +121,14 @@ class Tokenizer:
 
     def _viterbi(self, text: str) -> list[int]:
         n = len(text)
-        lookup, scores, longest = self.pieces.get, self.scores, self.longest
+        lookup, scores, longest = self.pieces.get, self.scores, self.longest.get
         best = [0.0] + [-1e30] * n
         back: list[tuple[int, int]] = [(0, 0)] * (n + 1)
         for i in range(n):
             base = best[i]
             if base <= -1e29:
                 continue
-            for end in range(i + 1, min(n, i + longest) + 1):
+            for end in range(i + 1, min(n, i + longest(text[i], 0)) + 1):
                 idx = lookup(text[i:end])
                 if idx is not None:
                     score = base + scores[idx]
